@@ -1,0 +1,47 @@
+import { CliError } from './errors.ts';
+
+/** Each command lives in its own module, loaded only when used, so `task run` never loads the controller. */
+type Command = { run(argv: string[]): Promise<number | void> };
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  operator: { summary: 'run the controller, AI gateway, dashboard and metrics', load: () => import('./commands/operator.ts') },
+  task: { summary: 'task run: the entrypoint of every AI task Job', load: () => import('./commands/task.ts') },
+  render: { summary: 'render a template to a directory', load: () => import('./commands/render.ts') },
+  export: { summary: "write a startup's rendered scaffold to a directory", load: () => import('./commands/export.ts') },
+  template: { summary: 'template validate|pack <dir>', load: () => import('./commands/template.ts') },
+  crds: { summary: 'print the CRDs', load: () => import('./commands/crds.ts') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: startup-factory <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) throw new CliError(`unknown command "${name}" (try --help)`, 2);
+  const code = await (await command.load()).run(rest);
+  return code ?? 0;
+}
+
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0] ?? 'unknown error';
+}
+
+const invokedDirectly = process.argv[1] && /(startup-factory(\.js)?|main\.ts)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      // Users get one actionable line, never a stack trace; STARTUP_FACTORY_DEBUG=1 shows the stack.
+      process.stderr.write(`startup-factory: ${oneLine(err)}\n`);
+      if (process.env.STARTUP_FACTORY_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+      process.exitCode = err instanceof CliError ? err.exitCode : 1;
+    },
+  );
+}
