@@ -3,12 +3,7 @@ import { CliError } from './errors.ts';
 /** Each command lives in its own module, loaded only when used, so `task run` never loads the controller. */
 type Command = { run(argv: string[]): Promise<number | void> };
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  operator: { summary: 'run the controller, AI gateway, dashboard and metrics', load: () => import('./commands/operator.ts') },
-  task: { summary: 'task run: the entrypoint of every AI task Job', load: () => import('./commands/task.ts') },
-  render: { summary: 'render a template to a directory', load: () => import('./commands/render.ts') },
-  export: { summary: "write a startup's rendered scaffold to a directory", load: () => import('./commands/export.ts') },
-  template: { summary: 'template validate|pack <dir>', load: () => import('./commands/template.ts') },
-  crds: { summary: 'print the CRDs', load: () => import('./commands/crds.ts') },
+  version: { summary: 'print the version', load: () => import('./commands/version.ts') },
 };
 
 function usage(): string {

@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * Every operator setting, as a flag with an environment-variable twin (flags win), so the
+ * Helm chart can use either. Parsed once at start; an invalid value stops the process with
+ * a one-line message naming the flag.
+ */
+const optionTable = {
+  'kubeconfig': { env: 'KUBECONFIG', type: 'string', help: 'kubeconfig file; in-cluster config when unset' },
+  'namespace': { env: 'POD_NAMESPACE', type: 'string', default: 'startup-factory', help: 'namespace the operator runs in (Lease, provider Secrets, gateway)' },
+  'max-active-startups': { env: 'SF_MAX_ACTIVE_STARTUPS', type: 'string', default: '5', help: 'at most this many Startups are admitted (provisioning or running) at once' },
+  'capacity-cpu': { env: 'SF_CAPACITY_CPU', type: 'string', help: 'sum of admitted startups\' cpu quotas may not exceed this (default: cluster allocatable)' },
+  'capacity-memory': { env: 'SF_CAPACITY_MEMORY', type: 'string', help: 'sum of admitted startups\' memory quotas may not exceed this (default: cluster allocatable)' },
+  'node-port-range': { env: 'SF_NODE_PORT_RANGE', type: 'string', default: '30000-30999', help: 'pool of node ports for spec.expose: NodePort, "first-last"' },
+  'gateway-port': { env: 'SF_GATEWAY_PORT', type: 'string', default: '8081', help: 'port of the AI gateway that task Jobs call' },
+  'metrics-port': { env: 'SF_METRICS_PORT', type: 'string', default: '8080', help: 'port for /metrics, /healthz, /readyz and the dashboard' },
+  'bind-address': { env: 'SF_BIND_ADDRESS', type: 'string', default: '0.0.0.0', help: 'address the HTTP servers listen on' },
+  'leader-elect': { env: 'SF_LEADER_ELECT', type: 'string', default: 'true', help: 'hold a coordination.k8s.io Lease so only one replica reconciles' },
+  'lease-name': { env: 'SF_LEASE_NAME', type: 'string', default: 'startup-factory-leader', help: 'name of the leader-election Lease' },
+  'identity': { env: 'POD_NAME', type: 'string', help: 'leader-election identity (default: hostname and pid)' },
+  'workers': { env: 'SF_WORKERS', type: 'string', default: '4', help: 'concurrent reconciles (one per key at most)' },
+  'resync-seconds': { env: 'SF_RESYNC_SECONDS', type: 'string', default: '300', help: 'every object is reconciled at least this often' },
+  'api-qps': { env: 'SF_API_QPS', type: 'string', default: '50', help: 'client-side limit on API requests per second' },
+  'api-burst': { env: 'SF_API_BURST', type: 'string', default: '100', help: 'burst allowed above --api-qps' },
+  'image': { env: 'SF_IMAGE', type: 'string', default: 'startup-factory:latest', help: 'image of task Jobs (the operator\'s own image)' },
+  'log-level': { env: 'LOG_LEVEL', type: 'string', default: 'info', help: 'pino log level' },
+} as const;
+
+type OptionName = keyof typeof optionTable;
+
+const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, 'must be a Kubernetes quantity such as 8Gi or 4');
+const boolString = z.enum(['true', 'false']).transform((v) => v === 'true');
+const intString = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const configSchema = z.object({
+  kubeconfig: z.string().optional(),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name'),
+  maxActiveStartups: intString(1, 10_000),
+  capacityCpu: quantity.optional(),
+  capacityMemory: quantity.optional(),
+  nodePortRange: z.string().regex(/^\d+-\d+$/, 'must be "first-last"').transform((v, ctx) => {
+    const [first, last] = v.split('-').map(Number) as [number, number];
+    if (first < 1 || last > 65535 || first > last) ctx.addIssue({ code: 'custom', message: 'must be an ascending range within 1-65535' });
+    return { first, last };
+  }),
+  gatewayPort: intString(1, 65535),
+  metricsPort: intString(0, 65535),
+  bindAddress: z.string().min(1),
+  leaderElect: boolString,
+  leaseName: z.string().min(1),
+  identity: z.string().optional(),
+  workers: intString(1, 256),
+  resyncSeconds: intString(10, 86_400),
+  apiQps: z.coerce.number().positive(),
+  apiBurst: intString(1, 100_000),
+  image: z.string().min(1),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+export type OperatorConfig = z.infer<typeof configSchema>;
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(Object.keys(optionTable).map((name) => [name, { type: 'string' as const }])),
+    strict: true,
+    allowPositionals: false,
+  });
+  const raw: Record<string, string | undefined> = {};
+  for (const [name, option] of Object.entries(optionTable) as [OptionName, (typeof optionTable)[OptionName]][]) {
+    const fromFlag = values[name] as string | undefined;
+    const fromEnv = env[option.env] === '' ? undefined : env[option.env];
+    raw[camel(name)] = fromFlag ?? fromEnv ?? ('default' in option ? option.default : undefined);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new Error(`--${flag}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The flag reference printed by `operator --help` and copied into the README. */
+export function operatorHelp(): string {
+  return Object.entries(optionTable)
+    .map(([name, o]) => `  --${name.padEnd(22)} ${o.env.padEnd(24)} ${o.help}${'default' in o ? ` (default ${o.default})` : ''}`)
+    .join('\n');
+}

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects: pure logic (fast, no cluster), integration against a real API server
+// (the local control plane, or KUBECONFIG), and the slow scaffold builds.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'cluster/**/*.test.ts', 'test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/setup/cluster.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          name: 'scaffolds',
+          include: ['test/scaffolds/**/*.test.ts'],
+          testTimeout: 1_200_000,
+          hookTimeout: 1_200_000,
+        },
+      },
+    ],
+  },
+});
