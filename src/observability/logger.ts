@@ -1,0 +1,23 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs on stdout (one object per line, for any log shipper). Every line about a
+ * Startup carries `startup` so one startup's story can be filtered out of the stream.
+ */
+export function createLogger(options: { level?: LevelWithSilent; destination?: NodeJS.WritableStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: 'startup-factory' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? process.stdout,
+  );
+}
+
+export function startupLogger(logger: Logger, startup: string): Logger {
+  return logger.child({ startup });
+}
