@@ -1,0 +1,112 @@
+/**
+ * Which Startups may hold a namespace and quota right now.
+ *
+ * A Startup that has been admitted stays admitted until it is deleted: its namespace,
+ * quota and node ports exist for as long as it does, so releasing its slot when it is
+ * suspended or its pipeline finishes would let the live quotas overrun the capacity the
+ * slot limit exists to protect. Already-admitted Startups are never evicted, even when
+ * the limits shrink below what they hold.
+ *
+ * The queue is strict: Startups wait in order (priority descending, then creation time,
+ * then name) and one that does not fit blocks those behind it, so a large Startup is not
+ * starved by a stream of small ones. A Startup larger than the whole capacity could never
+ * be admitted; it is refused on its own and does not block the queue.
+ */
+export type Resources = { cpuMillis: number; memoryBytes: number };
+
+export type AdmissionCandidate = {
+  name: string;
+  priority: number;
+  /** RFC 3339; compared as strings, which orders correctly for the API server's UTC format. */
+  creationTimestamp: string;
+  requests: Resources;
+  /** Admitted by an earlier decision (recorded in status or in the in-process ledger). */
+  admitted: boolean;
+};
+
+export type AdmissionLimits = { maxActive: number; capacity: Resources };
+
+export type AdmissionReason = 'Admitted' | 'ActiveLimitReached' | 'CapacityExceeded';
+
+export type AdmissionDecision = {
+  admitted: boolean;
+  reason: AdmissionReason;
+  message: string;
+};
+
+export function queueOrder(a: AdmissionCandidate, b: AdmissionCandidate): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+export function decideAdmission(candidates: readonly AdmissionCandidate[], limits: AdmissionLimits): Map<string, AdmissionDecision> {
+  const decisions = new Map<string, AdmissionDecision>();
+  let active = 0;
+  const used: Resources = { cpuMillis: 0, memoryBytes: 0 };
+  const take = (c: AdmissionCandidate) => {
+    active++;
+    used.cpuMillis += c.requests.cpuMillis;
+    used.memoryBytes += c.requests.memoryBytes;
+  };
+
+  for (const c of candidates) {
+    if (!c.admitted) continue;
+    take(c);
+    decisions.set(c.name, { admitted: true, reason: 'Admitted', message: 'admitted' });
+  }
+
+  // Everything behind the first Startup that does not fit waits for the same reason.
+  let blocked: AdmissionDecision | undefined;
+  let position = 0;
+  for (const c of candidates.filter((c) => !c.admitted).sort(queueOrder)) {
+    if (!fits(c.requests, NOTHING, limits.capacity)) {
+      decisions.set(c.name, {
+        admitted: false,
+        reason: 'CapacityExceeded',
+        message: `requests ${describe(c.requests)}, more than the factory's whole capacity of ${describe(limits.capacity)}`,
+      });
+      continue;
+    }
+    blocked ??= blockedBy(c, active, used, limits);
+    if (!blocked) {
+      take(c);
+      decisions.set(c.name, { admitted: true, reason: 'Admitted', message: 'admitted' });
+      continue;
+    }
+    position++;
+    decisions.set(c.name, { ...blocked, message: `queued at position ${position}: ${blocked.message}` });
+  }
+  return decisions;
+}
+
+const NOTHING: Resources = { cpuMillis: 0, memoryBytes: 0 };
+
+function blockedBy(c: AdmissionCandidate, active: number, used: Resources, limits: AdmissionLimits): AdmissionDecision | undefined {
+  if (active >= limits.maxActive) {
+    return { admitted: false, reason: 'ActiveLimitReached', message: `${active} of ${limits.maxActive} startups active` };
+  }
+  if (!fits(c.requests, used, limits.capacity)) {
+    return {
+      admitted: false,
+      reason: 'CapacityExceeded',
+      message: `needs ${describe(c.requests)} but ${describe(free(used, limits.capacity))} of ${describe(limits.capacity)} is free`,
+    };
+  }
+  return undefined;
+}
+
+function fits(request: Resources, used: Resources, capacity: Resources): boolean {
+  return used.cpuMillis + request.cpuMillis <= capacity.cpuMillis && used.memoryBytes + request.memoryBytes <= capacity.memoryBytes;
+}
+
+function free(used: Resources, capacity: Resources): Resources {
+  return {
+    cpuMillis: Math.max(0, capacity.cpuMillis - used.cpuMillis),
+    memoryBytes: Math.max(0, capacity.memoryBytes - used.memoryBytes),
+  };
+}
+
+function describe(r: Resources): string {
+  return `cpu ${r.cpuMillis}m, memory ${Math.floor(r.memoryBytes / 2 ** 20)}Mi`;
+}
