@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { withRules } from './cel.ts';
+import { DNS_LABEL, conditionsSchema, dnsSubdomain, observedGeneration, timestamp } from './common.ts';
+import { TASK_TYPES } from './pipeline.ts';
+
+export const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible', 'offline'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+const secretRefSchema = z.strictObject({
+  namespace: z.string().min(1).max(63).regex(new RegExp(DNS_LABEL), 'must be a lowercase RFC 1123 label').optional()
+    .describe('Namespace of the Secret; the operator\'s own namespace, the only one it reads keys from, when unset.'),
+  name: dnsSubdomain('Name of the Secret.'),
+  key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key').default('api-key')
+    .describe('Key in the Secret holding the API key (default api-key).'),
+}).describe('Where the API key lives; only the operator\'s AI gateway reads it, never a task Job.');
+
+export const aiProviderSpecSchema = withRules(
+  z.strictObject({
+    type: z.enum(PROVIDER_TYPES)
+      .describe('openai, anthropic, openai-compatible (Perplexity, Ollama, vLLM, LiteLLM...) or offline (deterministic answers for demos, no key).'),
+    model: z.string().min(1).max(128).describe('Default model, e.g. gpt-4o, claude-sonnet-4-5, sonar-pro.'),
+    baseURL: withRules(z.string().min(1).max(2048), [{
+      rule: "isURL(self) && url(self).getScheme() in ['http', 'https']",
+      message: 'must be an http or https URL',
+      check: isHttpUrl,
+    }]).optional().describe('API base URL; required for openai-compatible, overrides the official endpoint otherwise.'),
+    secretRef: secretRefSchema.optional(),
+    pricing: z.strictObject({
+      inputPerMillionTokens: z.number().min(0).max(10_000).default(0).describe('USD per million input tokens (default 0).'),
+      outputPerMillionTokens: z.number().min(0).max(10_000).default(0).describe('USD per million output tokens (default 0).'),
+    }).prefault({}).describe('Prices in USD, for metering cost against budgets.'),
+    maxConcurrency: z.int().min(1).max(1000).default(4).describe('Most calls in flight to this provider at once (default 4).'),
+    timeoutSeconds: z.int().min(1).max(3600).default(120).describe('Timeout of one call in seconds (default 120).'),
+  }),
+  [
+    {
+      rule: "self.type != 'openai-compatible' || has(self.baseURL)",
+      message: 'baseURL is required for type openai-compatible',
+      fieldPath: '.baseURL',
+      reason: 'FieldValueRequired',
+      check: (s) => s.type !== 'openai-compatible' || s.baseURL !== undefined,
+    },
+    {
+      rule: "self.type == 'offline' || has(self.secretRef)",
+      message: 'secretRef is required for every type but offline',
+      fieldPath: '.secretRef',
+      reason: 'FieldValueRequired',
+      check: (s) => s.type === 'offline' || s.secretRef !== undefined,
+    },
+  ],
+).describe('An AI model endpoint the gateway may route tasks to.');
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const taskStatsSchema = z.object({
+  taskType: z.enum(TASK_TYPES).describe('Task type these figures are for.'),
+  samples: z.int().min(0).describe('Calls measured.'),
+  successRate: z.number().min(0).max(1).describe('Share of calls that produced valid output, 0 to 1.'),
+  meanQuality: z.number().min(0).max(1).describe('Mean rubric score of the outputs, 0 to 1.'),
+  meanLatencyMs: z.number().min(0).describe('Mean latency of a call in milliseconds.'),
+  meanCostUsd: z.number().min(0).describe('Mean cost of a call in USD.'),
+  updatedAt: timestamp('When these figures last changed.').optional(),
+}).describe('What the learning engine measured for one task type.');
+
+export const aiProviderStatusSchema = z.object({
+  observedGeneration: observedGeneration().optional(),
+  conditions: conditionsSchema.optional(),
+  stats: z.array(taskStatsSchema).max(TASK_TYPES.length).optional()
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['taskType'] })
+    .describe('Measured quality, cost and latency per task type: the router\'s memory, kept across restarts.'),
+}).describe('Observed state of the provider: Ready when its key resolves.');
