@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Metrics } from '../observability/metrics.ts';
+import { KubeClient } from './client.ts';
+import { isConflict, isNotFound } from './errors.ts';
+
+// A plain local HTTP server standing in for the network only: these tests cover the
+// client's own behaviour (throttling, counting, error mapping), not API semantics, which
+// the integration tests check against a real API server.
+type Handler = (req: IncomingMessage, body: string) => { status: number; body?: unknown; headers?: Record<string, string> };
+let server: Server | undefined;
+
+async function serve(handler: Handler): Promise<{ client: KubeClient; metrics: Metrics; seen: { method: string; url: string; contentType: string; body: string; at: number }[] }> {
+  const seen: { method: string; url: string; contentType: string; body: string; at: number }[] = [];
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, contentType: String(req.headers['content-type'] ?? ''), body, at: Date.now() });
+      const out = handler(req, body);
+      res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
+      res.end(out.body === undefined ? '' : JSON.stringify(out.body));
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const metrics = new Metrics({ defaultMetrics: false });
+  return { client: new KubeClient(kc, { qps: 1000, burst: 1000, metrics }), metrics, seen };
+}
+
+afterEach(async () => {
+  await new Promise((r) => server?.close(r));
+  server = undefined;
+});
+
+const discovery = { resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }, { name: 'namespaces', kind: 'Namespace', namespaced: false }] };
+
+describe('KubeClient', () => {
+  it('resolves paths by discovery once, applies with the apply content type, and counts mutating requests', async () => {
+    const { client, seen, metrics } = await serve((req) =>
+      req.url === '/api/v1' ? { status: 200, body: discovery } : { status: 200, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } });
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' }, data: { k: 'v' } };
+    await client.serverSideApply(cm);
+    await client.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'a', namespace: 'ns' });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'GET /api/v1',
+      'PATCH /api/v1/namespaces/ns/configmaps/a?fieldManager=startup-factory&force=true',
+      'GET /api/v1/namespaces/ns/configmaps/a',
+    ]);
+    expect(seen[1]!.contentType).toBe('application/apply-patch+yaml');
+    expect(JSON.parse(seen[1]!.body)).toEqual(cm);
+    expect(client.requestCounts()).toEqual({ total: 3, mutating: 1 });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('startup_factory_api_requests_total{verb="apply",code="200"} 1');
+    expect(text).toContain('startup_factory_api_requests_total{verb="get",code="200"} 2');
+  });
+
+  it('waits out a 429 for its Retry-After, then succeeds', async () => {
+    let calls = 0;
+    const { client, seen } = await serve(() => (++calls === 1
+      ? { status: 429, body: { kind: 'Status', reason: 'TooManyRequests', message: 'slow down' }, headers: { 'retry-after': '1' } }
+      : { status: 200, body: { kind: 'NamespaceList', items: [], metadata: { resourceVersion: '9' } } }));
+    const result = await client.request<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces');
+    expect(result.metadata.resourceVersion).toBe('9');
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it('maps Status errors to classified ApiErrors', async () => {
+    const { client } = await serve((req) => (req.method === 'PUT'
+      ? { status: 409, body: { kind: 'Status', reason: 'Conflict', message: 'the object has been modified' } }
+      : { status: 404, body: { kind: 'Status', reason: 'NotFound', message: 'namespaces "x" not found' } }));
+    await expect(client.request('GET', '/api/v1/namespaces/x')).rejects.toSatisfy(isNotFound);
+    const err = await client.request('PUT', '/api/v1/namespaces/x', { body: {} }).catch((e: unknown) => e);
+    expect(isConflict(err)).toBe(true);
+    expect(String(err)).toContain('the object has been modified');
+  });
+
+  it('pages through lists and restores apiVersion and kind on items', async () => {
+    const { client } = await serve((req) => {
+      if (req.url === '/api/v1') return { status: 200, body: discovery };
+      const second = req.url!.includes('continue=next');
+      return { status: 200, body: { items: [{ metadata: { name: second ? 'b' : 'a' } }], metadata: { resourceVersion: '7', ...(second ? {} : { continue: 'next' }) } } };
+    });
+    const list = await client.list('v1', 'Namespace');
+    expect(list.items.map((i) => [i.kind, i.metadata.name])).toEqual([['Namespace', 'a'], ['Namespace', 'b']]);
+    expect(list.metadata.resourceVersion).toBe('7');
+  });
+});

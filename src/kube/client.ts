@@ -1,0 +1,308 @@
+import {
+  HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, ServerConfiguration, createConfiguration, wrapHttpLibrary,
+  type Configuration, type HttpLibrary, type KubeConfig, type ResponseContext,
+} from '@kubernetes/client-node';
+import type { Metrics } from '../observability/metrics.ts';
+import { sleep, systemClock, type Clock } from '../controller/runtime/clock.ts';
+import { TokenBucket } from '../controller/runtime/rate-limit.ts';
+import { ApiError, isNotFound } from './errors.ts';
+import { isMutating, requestVerb, retryAfterMs } from './request.ts';
+
+/** The one field manager the operator applies with: it owns exactly the fields it sets. */
+export const FIELD_MANAGER = 'startup-factory';
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+export interface KubeClientOptions {
+  qps: number;
+  burst: number;
+  metrics?: Metrics;
+  clock?: Clock;
+  /** How many times a 429 is retried (after its Retry-After) before it surfaces. */
+  maxThrottleRetries?: number;
+}
+
+interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+interface ResourceInfo { name: string; namespaced: boolean }
+
+/**
+ * Every API call the operator makes goes through here: one client-side rate limiter
+ * (qps/burst), 429s retried after their Retry-After, and every request counted by verb and
+ * status code, mutating ones separately so a test can prove a no-op reconcile writes
+ * nothing. `configuration` plugs the same pipeline into client-node's typed APIs.
+ */
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  readonly configuration: Configuration;
+  private readonly bucket: TokenBucket;
+  private readonly inner: HttpLibrary = new IsomorphicFetchHttpLibrary();
+  private readonly clock: Clock;
+  private readonly metrics: Metrics | undefined;
+  private readonly maxThrottleRetries: number;
+  private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
+  private total = 0;
+  private mutating = 0;
+
+  constructor(kubeConfig: KubeConfig, options: KubeClientOptions) {
+    this.kubeConfig = kubeConfig;
+    this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics;
+    this.maxThrottleRetries = options.maxThrottleRetries ?? 5;
+    this.bucket = new TokenBucket(options.qps, options.burst, this.clock);
+    this.configuration = createConfiguration({
+      baseServer: new ServerConfiguration(this.server(), {}),
+      authMethods: { default: kubeConfig },
+      httpApi: wrapHttpLibrary({ send: (ctx) => this.send(ctx) }),
+    });
+  }
+
+  /** A client-node typed API (`CoreV1Api`, ...) whose requests share this client's limiter and metrics. */
+  api<T>(ApiClass: new (configuration: Configuration) => T): T {
+    return new ApiClass(this.configuration);
+  }
+
+  /** Requests sent so far (retries included): `mutating` counts POST/PUT/PATCH/DELETE. */
+  requestCounts(): { total: number; mutating: number } {
+    return { total: this.total, mutating: this.mutating };
+  }
+
+  async request<T>(method: keyof typeof HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = new URL(this.server() + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), HttpMethod[method]);
+    ctx.setHeaderParam('Accept', 'application/json');
+    if (options.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(options.body));
+    }
+    if (options.signal) ctx.setSignal(options.signal);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    const res = await this.send(ctx);
+    const text = await res.body.text();
+    const parsed = text ? parseJson(text) : undefined;
+    if (res.httpStatusCode >= 400) {
+      const status = (parsed ?? {}) as { message?: string; reason?: string };
+      throw new ApiError(res.httpStatusCode, `${method} ${path}: ${status.message ?? text ?? res.httpStatusCode}`, status.reason, parsed);
+    }
+    return parsed as T;
+  }
+
+  /** The URL path of a kind's collection, or of one object when `name` is given (discovery is cached). */
+  async resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): Promise<string> {
+    const info = await this.resourceInfo(apiVersion, kind);
+    const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    let path = prefix;
+    if (info.namespaced) {
+      if (!namespace) throw new Error(`${kind} is namespaced: a namespace is required`);
+      path += `/namespaces/${encodeURIComponent(namespace)}`;
+    }
+    path += `/${info.name}`;
+    if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+    return path;
+  }
+
+  get<T extends KubeObject>(ref: ObjectRef): Promise<T> {
+    return this.objectPath(ref).then((p) => this.request<T>('GET', p));
+  }
+
+  /** Like `get`, but undefined when the object does not exist. */
+  async getOptional<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return await this.get<T>(ref);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeObject>(
+    apiVersion: string, kind: string,
+    o: { namespace?: string; labelSelector?: string; fieldSelector?: string; signal?: AbortSignal } = {},
+  ): Promise<ListResult<T>> {
+    const path = await this.resourcePath(apiVersion, kind, o.namespace);
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      // Paged so a large cluster never produces one huge response.
+      const page = await this.request<ListResult<T> & { kind?: string }>('GET', path, {
+        query: { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: 500, continue: cont },
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      // List items come without apiVersion/kind; restore them so items are self-describing.
+      for (const item of page.items ?? []) items.push({ ...item, apiVersion, kind });
+      cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion;
+    } while (cont);
+    return { items, metadata: { resourceVersion } };
+  }
+
+  async create<T extends KubeObject>(obj: T, o: { fieldManager?: string } = {}): Promise<T> {
+    const path = await this.resourcePath(obj.apiVersion, obj.kind, obj.metadata.namespace);
+    return this.request<T>('POST', path, { body: obj, query: { fieldManager: o.fieldManager ?? FIELD_MANAGER } });
+  }
+
+  /** PUT with the object's resourceVersion: fails with 409 if someone wrote in between. */
+  async replace<T extends KubeObject>(obj: T, o: { subresource?: 'status'; fieldManager?: string } = {}): Promise<T> {
+    const path = await this.objectPath(refOf(obj));
+    return this.request<T>('PUT', o.subresource ? `${path}/${o.subresource}` : path, {
+      body: obj, query: { fieldManager: o.fieldManager ?? FIELD_MANAGER },
+    });
+  }
+
+  /** Deletes; resolves false when the object was already gone. */
+  async delete(ref: ObjectRef, o: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } = {}): Promise<boolean> {
+    const path = await this.objectPath(ref);
+    try {
+      await this.request('DELETE', path, { query: { propagationPolicy: o.propagationPolicy } });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown, o: { subresource?: 'status' } = {}): Promise<T> {
+    const path = await this.objectPath(ref);
+    return this.request<T>('PATCH', o.subresource ? `${path}/${o.subresource}` : path, {
+      body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER },
+    });
+  }
+
+  /**
+   * Server-side apply of `obj` (the fields we own, nothing else). With `force` our manager
+   * takes over fields someone else changed by hand: that is how drift is reverted.
+   */
+  serverSideApply<T extends KubeObject>(obj: T, o: ApplyOptions = {}): Promise<T> {
+    return this.apply(obj, o, undefined);
+  }
+
+  /** Server-side apply to the status subresource: spec and metadata in `obj` are ignored by the server. */
+  applyStatus<T extends KubeObject>(obj: T, o: ApplyOptions = {}): Promise<T> {
+    return this.apply(obj, o, 'status');
+  }
+
+  private async apply<T extends KubeObject>(obj: T, o: ApplyOptions, subresource: 'status' | undefined): Promise<T> {
+    const path = await this.objectPath(refOf(obj));
+    return this.request<T>('PATCH', subresource ? `${path}/${subresource}` : path, {
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: o.fieldManager ?? FIELD_MANAGER, force: o.force ?? true, dryRun: o.dryRun ? 'All' : undefined },
+    });
+  }
+
+  private objectPath(ref: ObjectRef): Promise<string> {
+    return this.resourcePath(ref.apiVersion, ref.kind, ref.namespace, ref.name);
+  }
+
+  private server(): string {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    return cluster.server.replace(/\/$/, '');
+  }
+
+  private async resourceInfo(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    let info = (await this.discover(apiVersion, false)).get(kind);
+    // A CRD installed after we first looked: refresh once before giving up.
+    if (!info) info = (await this.discover(apiVersion, true)).get(kind);
+    if (!info) throw new ApiError(404, `the server has no kind ${kind} in ${apiVersion}`, 'NotFound');
+    return info;
+  }
+
+  private discover(apiVersion: string, refresh: boolean): Promise<Map<string, ResourceInfo>> {
+    let cached = this.discovery.get(apiVersion);
+    if (!cached || refresh) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      cached = this.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>('GET', path).then(
+        (list) => new Map(list.resources.filter((r) => !r.name.includes('/')).map((r) => [r.kind, { name: r.name, namespaced: r.namespaced }])),
+        (err: unknown) => {
+          if (isNotFound(err)) return new Map<string, ResourceInfo>();
+          this.discovery.delete(apiVersion);
+          throw err;
+        },
+      );
+      this.discovery.set(apiVersion, cached);
+    }
+    return cached;
+  }
+
+  private async send(ctx: RequestContext): Promise<ResponseContext> {
+    const method = ctx.getHttpMethod().toString();
+    const verb = requestVerb(method, ctx.getUrl(), ctx.getHeaders()['Content-Type']);
+    for (let attempt = 0; ; attempt++) {
+      await sleep(this.clock, this.bucket.reserve());
+      this.total++;
+      if (isMutating(method)) this.mutating++;
+      let res: ResponseContext;
+      try {
+        res = await this.inner.send(ctx).toPromise();
+      } catch (err) {
+        this.metrics?.apiRequests.inc({ verb, code: 'error' });
+        throw err;
+      }
+      this.metrics?.apiRequests.inc({ verb, code: String(res.httpStatusCode) });
+      if (res.httpStatusCode !== 429 || attempt >= this.maxThrottleRetries) return res;
+      // API Priority and Fairness told us to slow down: wait as long as it asks, at most a minute.
+      const wait = Math.min(60_000, retryAfterMs(res.headers['retry-after'], this.clock.now()));
+      await res.body.text();
+      await sleep(this.clock, wait, ctx.getSignal());
+    }
+  }
+}
+
+export interface ApplyOptions {
+  fieldManager?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export function refOf(obj: KubeObject): ObjectRef {
+  if (!obj.metadata.name) throw new Error(`${obj.kind} has no metadata.name`);
+  return { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

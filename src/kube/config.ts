@@ -1,0 +1,23 @@
+import { existsSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/**
+ * Where the operator finds its cluster, in this order: an explicit path (the --kubeconfig
+ * flag), $KUBECONFIG, the in-cluster service account, ~/.kube/config. Fails with one line
+ * naming what was tried rather than a stack from deep inside the client.
+ */
+export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) {
+    if (!existsSync(path)) throw new Error(`kubeconfig ${path} does not exist`);
+    kc.loadFromFile(path);
+  } else if (!env.KUBECONFIG && env.KUBERNETES_SERVICE_HOST) {
+    kc.loadFromCluster();
+  } else {
+    kc.loadFromDefault();
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new Error('no Kubernetes cluster configured: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+  }
+  return kc;
+}

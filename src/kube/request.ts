@@ -1,0 +1,48 @@
+/**
+ * Pure helpers of the request layer: which Kubernetes verb an HTTP request is, and how long
+ * a 429 asks us to wait.
+ */
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete' | 'deletecollection' | 'other';
+
+/** Names the Kubernetes verb of a request from its method and URL, for metrics and logs. */
+export function requestVerb(method: string, url: string, contentType?: string): Verb {
+  const u = new URL(url, 'http://k8s.invalid');
+  const m = method.toUpperCase();
+  if (m === 'POST') return 'create';
+  if (m === 'PUT') return 'update';
+  if (m === 'PATCH') return contentType?.startsWith('application/apply-patch') ? 'apply' : 'patch';
+  const collection = isCollection(u.pathname);
+  if (m === 'DELETE') return collection ? 'deletecollection' : 'delete';
+  if (m === 'GET') {
+    if (u.searchParams.get('watch') === 'true' || u.searchParams.get('watch') === '1') return 'watch';
+    return collection ? 'list' : 'get';
+  }
+  return 'other';
+}
+
+/** True for `/api/v1/pods`, `/apis/g/v/namespaces/ns/things`; false for one object or its subresource. */
+function isCollection(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  let rest: string[];
+  if (parts[0] === 'api') rest = parts.slice(2);
+  else if (parts[0] === 'apis') rest = parts.slice(3);
+  else return false;
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  return rest.length === 1;
+}
+
+/** Writes change cluster state; the no-write proof counts these. */
+export function isMutating(method: string): boolean {
+  const m = method.toUpperCase();
+  return m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
+}
+
+/** `Retry-After` as delta-seconds or an HTTP date, in ms from `now`; `fallbackMs` when absent or unparsable. */
+export function retryAfterMs(header: string | null | undefined, now: number, fallbackMs = 1000): number {
+  if (!header) return fallbackMs;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? fallbackMs : Math.max(0, at - now);
+}
