@@ -1,4 +1,4 @@
-import { parseQuantity } from '../api/quantity.ts';
+import { parseQuantity } from '../api/index.ts';
 
 /**
  * Integer units for quota arithmetic (sums against capacity, fractions for LimitRange

@@ -1,0 +1,15 @@
+import type { V1ServiceAccount } from '@kubernetes/client-node';
+import { startupNamespace } from '../api/index.ts';
+import { childMetadata, type StartupRef } from './metadata.ts';
+
+export const TASK_SERVICE_ACCOUNT = 'startup-tasks';
+
+/** Task pods talk only to the AI gateway, with a task-scoped token of their own: they get no API credentials. */
+export function desiredTaskServiceAccount(startup: StartupRef): V1ServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: childMetadata(startup, TASK_SERVICE_ACCOUNT, startupNamespace(startup.name)),
+    automountServiceAccountToken: false,
+  };
+}
