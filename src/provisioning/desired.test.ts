@@ -54,7 +54,7 @@ describe('desiredObjects', () => {
   it('gives LimitRange defaults that fit inside the quota', () => {
     for (const resources of [{ memory: '512Mi', cpu: '500m', storage: '2Gi' }, { memory: '3Gi', cpu: '3', storage: '1Gi' }, { memory: '100Mi', cpu: '50m', storage: '1Gi' }]) {
       const [range] = byKind<V1LimitRange>(desiredObjects(input({ resources })), 'LimitRange');
-      const container = range?.spec.limits.find((l) => l.type === 'Container');
+      const container = range?.spec?.limits.find((l) => l.type === 'Container');
       const limit = container?._default;
       const request = container?.defaultRequest;
       expect(cpuMillis(limit!.cpu!)).toBeLessThanOrEqual(cpuMillis(resources.cpu));
