@@ -1,4 +1,4 @@
-import type { V1Secret } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.ts';
 import { startupNamespace } from '../api/index.ts';
 import { childMetadata, type StartupRef } from './metadata.ts';
 import type { ServicePort } from './services.ts';
@@ -18,7 +18,7 @@ export function databaseName(startupName: string): string {
  * the edge) so this stays pure; the Secret is created once and never re-applied, so a
  * later reconcile can never rotate a password the startup's database already uses.
  */
-export function desiredDatabaseSecret(startup: StartupRef, services: readonly ServicePort[], password: string): V1Secret {
+export function desiredDatabaseSecret(startup: StartupRef, services: readonly ServicePort[], password: string): KubeObject {
   const namespace = startupNamespace(startup.name);
   const database = databaseName(startup.name);
   const port = services.find((s) => s.name === DATABASE_SERVICE)?.port ?? POSTGRES_PORT;

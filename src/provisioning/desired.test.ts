@@ -1,5 +1,5 @@
-import type { V1LimitRange, V1Namespace, V1NetworkPolicy, V1ResourceQuota, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../kube/client.ts';
 import { desiredObjects, type ProvisioningInput } from './desired.ts';
 import { bytes, cpuMillis } from './quantity.ts';
 import { DEFAULT_SERVICES, resolveServicePorts, withNodePorts } from './services.ts';
@@ -14,7 +14,9 @@ const input = (over: Partial<ProvisioningInput> = {}): ProvisioningInput => ({
   gatewayPort: 8081,
   ...over,
 });
-const byKind = <T>(objects: ReturnType<typeof desiredObjects>, kind: string) => objects.filter((o) => o.kind === kind) as T[];
+// The objects are plain JSON as sent to the API server; the tests read them as such.
+type Json = any;
+const byKind = (objects: KubeObject[], kind: string): Json[] => objects.filter((o) => o.kind === kind);
 
 describe('desiredObjects', () => {
   const objects = desiredObjects(input());
@@ -31,14 +33,14 @@ describe('desiredObjects', () => {
   });
 
   it('applies the Namespace first, under Pod Security restricted', () => {
-    const ns = objects[0] as V1Namespace;
+    const ns: Json = objects[0];
     expect(ns.kind).toBe('Namespace');
     expect(ns.metadata?.name).toBe('startup-payflow');
     expect(ns.metadata?.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
   });
 
   it('turns spec.resources into the quota, with counts and no node ports for ClusterIP', () => {
-    const [quota] = byKind<V1ResourceQuota>(objects, 'ResourceQuota');
+    const [quota] = byKind(objects, 'ResourceQuota');
     expect(quota?.spec?.hard).toMatchObject({
       'requests.cpu': '500m', 'limits.cpu': '500m', 'requests.memory': '512Mi', 'limits.memory': '512Mi', 'requests.storage': '2Gi',
       pods: expect.any(String), services: expect.any(String), configmaps: expect.any(String), secrets: expect.any(String),
@@ -47,15 +49,15 @@ describe('desiredObjects', () => {
   });
 
   it('writes quantities in canonical form', () => {
-    const [quota] = byKind<V1ResourceQuota>(desiredObjects(input({ resources: { memory: '1.5Gi', cpu: '2000m', storage: '1Gi' } })), 'ResourceQuota');
+    const [quota] = byKind(desiredObjects(input({ resources: { memory: '1.5Gi', cpu: '2000m', storage: '1Gi' } })), 'ResourceQuota');
     expect(quota?.spec?.hard).toMatchObject({ 'limits.memory': '1536Mi', 'limits.cpu': '2' });
   });
 
   it('gives LimitRange defaults that fit inside the quota', () => {
     for (const resources of [{ memory: '512Mi', cpu: '500m', storage: '2Gi' }, { memory: '3Gi', cpu: '3', storage: '1Gi' }, { memory: '100Mi', cpu: '50m', storage: '1Gi' }]) {
-      const [range] = byKind<V1LimitRange>(desiredObjects(input({ resources })), 'LimitRange');
-      const container = range?.spec?.limits.find((l) => l.type === 'Container');
-      const limit = container?._default;
+      const [range] = byKind(desiredObjects(input({ resources })), 'LimitRange');
+      const container = range?.spec?.limits.find((l: Json) => l.type === 'Container');
+      const limit = container?.default;
       const request = container?.defaultRequest;
       expect(cpuMillis(limit!.cpu!)).toBeLessThanOrEqual(cpuMillis(resources.cpu));
       expect(bytes(limit!.memory!)).toBeLessThanOrEqual(bytes(resources.memory));
@@ -66,10 +68,10 @@ describe('desiredObjects', () => {
   });
 
   it('denies all traffic but the namespace itself, DNS and the AI gateway', () => {
-    const [policy] = byKind<V1NetworkPolicy>(objects, 'NetworkPolicy');
+    const [policy] = byKind(objects, 'NetworkPolicy');
     expect(policy?.spec?.podSelector).toEqual({});
     expect(policy?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(policy?.spec?.ingress).toEqual([{ _from: [{ podSelector: {} }] }]);
+    expect(policy?.spec?.ingress).toEqual([{ from: [{ podSelector: {} }] }]);
     const egress = policy?.spec?.egress ?? [];
     expect(egress).toHaveLength(3);
     expect(egress).toContainEqual({ to: [{ podSelector: {} }] });
@@ -84,14 +86,14 @@ describe('desiredObjects', () => {
   });
 
   it('creates the task ServiceAccount without an automounted token', () => {
-    expect(byKind<V1ServiceAccount>(objects, 'ServiceAccount')).toEqual([
+    expect(byKind(objects, 'ServiceAccount')).toEqual([
       expect.objectContaining({ metadata: expect.objectContaining({ name: 'startup-tasks' }), automountServiceAccountToken: false }),
     ]);
   });
 
   it('creates ClusterIP Services for the default stack', () => {
-    const services = byKind<V1Service>(objects, 'Service');
-    expect(services.map((s) => [s.metadata?.name, s.spec?.type, s.spec?.ports?.[0]?.port])).toEqual([
+    const services = byKind(objects, 'Service');
+    expect(services.map((s: Json) => [s.metadata?.name, s.spec?.type, s.spec?.ports?.[0]?.port])).toEqual([
       ['frontend', 'ClusterIP', 3000], ['api', 'ClusterIP', 8000], ['db', 'ClusterIP', 5432],
     ]);
     expect(services[0]?.spec?.ports?.[0]).not.toHaveProperty('nodePort');
@@ -99,10 +101,10 @@ describe('desiredObjects', () => {
 
   it('exposes NodePort Services on the allocated ports, lets traffic in to them and caps node ports in the quota', () => {
     const exposed = desiredObjects(input({ expose: 'NodePort', services: withNodePorts(DEFAULT_SERVICES, { frontend: 30010, api: 30011, db: 30012 }) }));
-    const services = byKind<V1Service>(exposed, 'Service');
-    expect(services.map((s) => [s.spec?.type, s.spec?.ports?.[0]?.nodePort])).toEqual([['NodePort', 30010], ['NodePort', 30011], ['NodePort', 30012]]);
-    expect(byKind<V1ResourceQuota>(exposed, 'ResourceQuota')[0]?.spec?.hard?.['services.nodeports']).toBe('3');
-    expect(byKind<V1NetworkPolicy>(exposed, 'NetworkPolicy')[0]?.spec?.ingress).toContainEqual({
+    const services = byKind(exposed, 'Service');
+    expect(services.map((s: Json) => [s.spec?.type, s.spec?.ports?.[0]?.nodePort])).toEqual([['NodePort', 30010], ['NodePort', 30011], ['NodePort', 30012]]);
+    expect(byKind(exposed, 'ResourceQuota')[0]?.spec?.hard?.['services.nodeports']).toBe('3');
+    expect(byKind(exposed, 'NetworkPolicy')[0]?.spec?.ingress).toContainEqual({
       ports: [{ protocol: 'TCP', port: 3000 }, { protocol: 'TCP', port: 8000 }, { protocol: 'TCP', port: 5432 }],
     });
   });

@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.ts';
 import { desiredNamespace } from './namespace.ts';
 import { desiredNetworkPolicy } from './network-policy.ts';
 import { desiredLimitRange, desiredResourceQuota, type StartupResources } from './quota.ts';
@@ -21,7 +21,7 @@ export type ProvisioningInput = {
  * everything else lives in it). The database Secret is not here: it is created once,
  * never applied.
  */
-export function desiredObjects(input: ProvisioningInput): KubernetesObject[] {
+export function desiredObjects(input: ProvisioningInput): KubeObject[] {
   const { startup, resources, services } = input;
   const nodePorts = services.filter((s) => s.nodePort !== undefined).length;
   return [

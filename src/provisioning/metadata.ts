@@ -1,4 +1,4 @@
-import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import type { ObjectMeta } from '../kube/client.ts';
 import { API_GROUP_VERSION } from '../api/index.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -15,11 +15,11 @@ export function managedLabels(startup: StartupRef): Record<string, string> {
 }
 
 /** Controller owner reference: garbage collection cascades the Startup's deletion to it. */
-export function ownerReference(startup: StartupRef): V1OwnerReference {
+export function ownerReference(startup: StartupRef): NonNullable<ObjectMeta['ownerReferences']>[number] {
   return { apiVersion: API_GROUP_VERSION, kind: 'Startup', name: startup.name, uid: startup.uid, controller: true, blockOwnerDeletion: true };
 }
 
-export function childMetadata(startup: StartupRef, name: string, namespace?: string, labels: Record<string, string> = {}): V1ObjectMeta {
+export function childMetadata(startup: StartupRef, name: string, namespace?: string, labels: Record<string, string> = {}): ObjectMeta {
   return {
     name,
     ...(namespace === undefined ? {} : { namespace }),

@@ -1,9 +1,9 @@
-import type { V1Namespace } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.ts';
 import { startupNamespace } from '../api/index.ts';
 import { childMetadata, type StartupRef } from './metadata.ts';
 
 /** Every pod of a startup runs under the restricted Pod Security profile, task Jobs included. */
-export function desiredNamespace(startup: StartupRef): V1Namespace {
+export function desiredNamespace(startup: StartupRef): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',

@@ -1,4 +1,4 @@
-import type { V1NetworkPolicy, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.ts';
 import { startupNamespace } from '../api/index.ts';
 import { childMetadata, type StartupRef } from './metadata.ts';
 import type { ResolvedService } from './services.ts';
@@ -9,7 +9,7 @@ export const NETWORK_POLICY_NAME = 'startup-isolation';
 export const OPERATOR_POD_SELECTOR = { 'app.kubernetes.io/name': 'startup-factory' };
 
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-const sameNamespace: V1NetworkPolicyPeer = { podSelector: {} };
+const sameNamespace = { podSelector: {} };
 
 export type NetworkPolicyConfig = { operatorNamespace: string; gatewayPort: number; expose: 'ClusterIP' | 'NodePort' };
 
@@ -19,10 +19,10 @@ export type NetworkPolicyConfig = { operatorNamespace: string; gatewayPort: numb
  * nothing else; nothing outside reaches them, except their node ports when the startup
  * asked to be exposed.
  */
-export function desiredNetworkPolicy(startup: StartupRef, services: readonly ResolvedService[], config: NetworkPolicyConfig): V1NetworkPolicy {
-  const dns: V1NetworkPolicyPort[] = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
+export function desiredNetworkPolicy(startup: StartupRef, services: readonly ResolvedService[], config: NetworkPolicyConfig): KubeObject {
+  const dns = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
   const exposed = config.expose === 'NodePort'
-    ? [{ ports: services.map((s): V1NetworkPolicyPort => ({ protocol: 'TCP', port: s.port })) }]
+    ? [{ ports: services.map((s) => ({ protocol: 'TCP', port: s.port })) }]
     : [];
   return {
     apiVersion: 'networking.k8s.io/v1',
@@ -31,7 +31,7 @@ export function desiredNetworkPolicy(startup: StartupRef, services: readonly Res
     spec: {
       podSelector: {},
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ _from: [sameNamespace] }, ...exposed],
+      ingress: [{ from: [sameNamespace] }, ...exposed],
       egress: [
         { to: [sameNamespace] },
         {

@@ -1,4 +1,4 @@
-import type { V1LimitRange, V1ResourceQuota } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.ts';
 import { startupNamespace } from '../api/index.ts';
 import { childMetadata, type StartupRef } from './metadata.ts';
 import { bytes, cpuMillis, formatBytes, formatMillis } from './quantity.ts';
@@ -29,7 +29,7 @@ const COUNTS = {
  * ports are capped at the Services the operator creates, so no workload in the
  * namespace can take a node port outside the operator's allocation.
  */
-export function desiredResourceQuota(startup: StartupRef, resources: StartupResources, nodePortServices: number): V1ResourceQuota {
+export function desiredResourceQuota(startup: StartupRef, resources: StartupResources, nodePortServices: number): KubeObject {
   const cpu = formatMillis(cpuMillis(resources.cpu));
   const memory = formatBytes(bytes(resources.memory));
   return {
@@ -57,7 +57,7 @@ const MiB = 2 ** 20;
  * such pods otherwise): a quarter of the quota as the limit and an eighth as the request,
  * so four default containers fit; no single container or claim may exceed the quota.
  */
-export function desiredLimitRange(startup: StartupRef, resources: StartupResources): V1LimitRange {
+export function desiredLimitRange(startup: StartupRef, resources: StartupResources): KubeObject {
   const cpu = cpuMillis(resources.cpu);
   const memory = bytes(resources.memory);
   const limitCpu = Math.max(1, Math.floor(cpu / 4));
@@ -70,7 +70,7 @@ export function desiredLimitRange(startup: StartupRef, resources: StartupResourc
       limits: [
         {
           type: 'Container',
-          _default: { cpu: formatMillis(limitCpu), memory: formatBytes(limitMemory) },
+          default: { cpu: formatMillis(limitCpu), memory: formatBytes(limitMemory) },
           defaultRequest: { cpu: formatMillis(Math.max(1, Math.floor(limitCpu / 2))), memory: formatBytes(Math.max(MiB, Math.floor(limitMemory / 2 / MiB) * MiB)) },
           max: { cpu: formatMillis(cpu), memory: formatBytes(memory) },
         },

@@ -1,4 +1,4 @@
-import type { V1Service } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.ts';
 import { startupNamespace } from '../api/index.ts';
 import { childMetadata, type StartupRef } from './metadata.ts';
 
@@ -26,7 +26,7 @@ export function withNodePorts(services: readonly ServicePort[], nodePorts: Reado
   return services.map((s) => (nodePorts[s.name] === undefined ? { ...s } : { ...s, nodePort: nodePorts[s.name]! }));
 }
 
-export function desiredService(startup: StartupRef, service: ResolvedService): V1Service {
+export function desiredService(startup: StartupRef, service: ResolvedService): KubeObject {
   const nodePort = service.nodePort !== undefined;
   return {
     apiVersion: 'v1',
