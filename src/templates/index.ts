@@ -1,0 +1,38 @@
+/**
+ * The template system: load and pack template directories, validate templates, render
+ * a startup's scaffold safely, and carry the rendered tree in ConfigMaps and back.
+ */
+import { buildRenderContext, type RenderInput } from './context.ts';
+import { packTree, type ConfigMap } from './configmaps.ts';
+import { renderTree } from './render.ts';
+import type { FileTree } from './tree.ts';
+
+export { buildRenderContext, defaultDatabaseName, DATABASE_SECRET, slugify } from './context.ts';
+export type { Allocation, RenderContext, RenderInput } from './context.ts';
+export {
+  CONTENT_HASH_ANNOTATION, MANIFEST_NAME, SCAFFOLD_LABEL, SCAFFOLD_PREFIX, packTree, readManifest, treeHash, unpackConfigMaps,
+} from './configmaps.ts';
+export type { ConfigMap, Manifest } from './configmaps.ts';
+export { loadTemplateDir, toStartupTemplate } from './load.ts';
+export type { LoadedTemplate } from './load.ts';
+export { ParameterError, resolveParameters } from './parameters.ts';
+export { RenderError, renderTree } from './render.ts';
+export type { FileTree } from './tree.ts';
+export { validateTemplate } from './validate.ts';
+export type { TemplateValidation } from './validate.ts';
+
+/** A startup's rendered scaffold. Throws ParameterError (bad spec.values) or RenderError. */
+export function renderScaffold(input: RenderInput): FileTree {
+  return renderTree(input.template.spec.files, buildRenderContext(input));
+}
+
+/**
+ * The ConfigMaps of a startup's scaffold, for server-side apply in its namespace.
+ * Every one carries the tree's content hash (CONTENT_HASH_ANNOTATION): when the live
+ * manifest's equals the new one, nothing needs writing. Chunks beyond the manifest's
+ * list (`scaffold-<n>` from a larger earlier tree) are the caller's to delete.
+ */
+export function scaffoldConfigMaps(input: RenderInput, labels: Record<string, string>): ConfigMap[] {
+  const context = buildRenderContext(input);
+  return packTree(renderTree(input.template.spec.files, context), { namespace: context.namespace, labels });
+}
