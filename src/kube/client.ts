@@ -105,24 +105,35 @@ export class KubeClient {
   }
 
   async request<T>(method: keyof typeof HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
-    const url = new URL(this.server() + path);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new RequestContext(url.toString(), HttpMethod[method]);
-    ctx.setHeaderParam('Accept', 'application/json');
-    if (options.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
-      ctx.setBody(JSON.stringify(options.body));
-    }
-    if (options.signal) ctx.setSignal(options.signal);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    const res = await this.send(ctx);
+    const res = await this.send(await this.context(method, path, options));
     const text = await res.body.text();
     const parsed = text ? parseJson(text) : undefined;
-    if (res.httpStatusCode >= 400) {
-      const status = (parsed ?? {}) as { message?: string; reason?: string };
-      throw new ApiError(res.httpStatusCode, `${method} ${path}: ${status.message ?? text ?? res.httpStatusCode}`, status.reason, parsed);
-    }
+    if (res.httpStatusCode >= 400) throw toApiError(method, path, res.httpStatusCode, parsed, text);
     return parsed as T;
+  }
+
+  /**
+   * Opens a watch on a collection path and yields its events as they arrive. The caller ends
+   * it by aborting `signal` (informers do, from their watchdog) or when the server closes it.
+   */
+  async *watch<T>(path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const res = await this.send(await this.context('GET', path, { query: { ...query, watch: true }, signal }));
+    if (res.httpStatusCode >= 400) {
+      const text = await res.body.text();
+      throw toApiError('GET', path, res.httpStatusCode, text ? parseJson(text) : undefined, text);
+    }
+    const stream = res.body.stream();
+    if (!stream) return;
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line) yield JSON.parse(line) as WatchEvent<T>;
+      }
+    }
   }
 
   /** The URL path of a kind's collection, or of one object when `name` is given (discovery is cached). */
@@ -229,6 +240,20 @@ export class KubeClient {
     });
   }
 
+  private async context(method: keyof typeof HttpMethod, path: string, options: RequestOptions): Promise<RequestContext> {
+    const url = new URL(this.server() + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), HttpMethod[method]);
+    ctx.setHeaderParam('Accept', 'application/json');
+    if (options.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(options.body));
+    }
+    if (options.signal) ctx.setSignal(options.signal);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    return ctx;
+  }
+
   private objectPath(ref: ObjectRef): Promise<string> {
     return this.resourcePath(ref.apiVersion, ref.kind, ref.namespace, ref.name);
   }
@@ -288,6 +313,11 @@ export class KubeClient {
   }
 }
 
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
 export interface ApplyOptions {
   fieldManager?: string;
   force?: boolean;
@@ -297,6 +327,11 @@ export interface ApplyOptions {
 export function refOf(obj: KubeObject): ObjectRef {
   if (!obj.metadata.name) throw new Error(`${obj.kind} has no metadata.name`);
   return { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+}
+
+function toApiError(method: string, path: string, code: number, parsed: unknown, text: string): ApiError {
+  const status = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { message?: string; reason?: string };
+  return new ApiError(code, `${method} ${path}: ${status.message ?? (text || `HTTP ${code}`)}`, status.reason, parsed);
 }
 
 function parseJson(text: string): unknown {

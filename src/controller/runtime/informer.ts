@@ -1,0 +1,316 @@
+import type { KubeClient, KubeObject } from '../../kube/client.ts';
+import { ApiError, isGone } from '../../kube/errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { sleep, systemClock, type Clock } from './clock.ts';
+import { backoffDelay } from './rate-limit.ts';
+
+export interface InformerHandlers<T> {
+  add?(obj: T): void;
+  /** Also called with `obj === old` on every periodic resync. */
+  update?(obj: T, old: T): void;
+  delete?(obj: T): void;
+}
+
+export interface InformerOptions {
+  client: KubeClient;
+  logger: Logger;
+  apiVersion: string;
+  kind: string;
+  /** Watch one namespace only; all namespaces (or cluster-scoped objects) when unset. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Every cached object is handed to `update` this often (0: never). */
+  resyncMs?: number;
+  /** No event, bookmark or (re)connection for this long means the watch is dead: restart with a relist. */
+  watchdogMs?: number;
+  /** Server-side watch timeout range; the server closes cleanly and we re-watch from the last resourceVersion. */
+  watchTimeoutSeconds?: [number, number];
+  /** Backoff between failed attempts (default 500 ms doubling to 30 s). */
+  backoff?: { baseMs: number; maxMs: number };
+  clock?: Clock;
+}
+
+class WatchdogExpired extends Error {
+  constructor(ms: number) {
+    super(`no watch event, bookmark or reconnection for ${ms} ms`);
+    this.name = 'WatchdogExpired';
+  }
+}
+
+/**
+ * List-then-watch of one kind into an in-memory cache, that never gives up: any failure
+ * (network, 5xx, 410 Gone, a watch that went silent) leads to a relist after backoff, and
+ * `healthy()` says so meanwhile, for /readyz. Bookmarks keep the resume point fresh on quiet
+ * kinds. Handlers run synchronously and must only enqueue keys.
+ */
+export class Informer<T extends KubeObject = KubeObject> {
+  readonly kind: string;
+  private readonly o: InformerOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private readonly cache = new Map<string, T>();
+  private readonly stopController = new AbortController();
+  private resourceVersion: string | undefined;
+  private synced = false;
+  /** Consecutive failed attempts: drives the backoff; reset once a watch delivers again. */
+  private failures = 0;
+  /** Set by a failure, cleared by the next successful relist (the cache is whole again). */
+  private degraded = false;
+  private lastError: string | undefined;
+  private lastProgress = 0;
+  private running: Promise<void> | undefined;
+  private resyncTimer: unknown;
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(options: InformerOptions) {
+    this.o = options;
+    this.kind = options.kind;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger.child({ informer: options.kind, ...(options.labelSelector ? { selector: options.labelSelector } : {}) });
+  }
+
+  addHandlers(handlers: InformerHandlers<T>): void {
+    this.handlers.push(handlers);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = this.run();
+    this.scheduleResync();
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    this.clock.clearTimeout(this.resyncTimer);
+    await this.running;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.cache.get(cacheKey(namespace, name));
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves once the first list has filled the cache (or when the informer stops). */
+  waitForSync(): Promise<void> {
+    if (this.synced || this.stopController.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** False before the first sync and while recovering from a failure: what /readyz reports. */
+  healthy(): boolean {
+    return this.synced && !this.degraded && !this.stopController.signal.aborted;
+  }
+
+  /** Why the informer is unhealthy, for /readyz output and logs. */
+  status(): { kind: string; synced: boolean; healthy: boolean; lastError?: string } {
+    return { kind: this.kind, synced: this.synced, healthy: this.healthy(), ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  private async run(): Promise<void> {
+    const stopped = this.stopController.signal;
+    const path = await this.collectionPath();
+    while (!stopped.aborted) {
+      const attempt = new AbortController();
+      const onStop = () => attempt.abort();
+      stopped.addEventListener('abort', onStop, { once: true });
+      const watchdog = this.armWatchdog(attempt);
+      try {
+        if (this.resourceVersion === undefined) await this.relist(attempt.signal);
+        await this.watch(path, attempt.signal);
+        // The server ended the watch cleanly (its timeout): resume from where we are.
+      } catch (err) {
+        if (stopped.aborted) break;
+        const reason = attempt.signal.reason instanceof WatchdogExpired ? attempt.signal.reason : err;
+        this.resourceVersion = undefined;
+        if (isGone(reason)) {
+          // Our resume point fell out of the server's history: relist at once, no failure.
+          this.log.info('watch expired (410 Gone); relisting');
+          continue;
+        }
+        this.failures++;
+        this.degraded = true;
+        this.lastError = reason instanceof Error ? reason.message : String(reason);
+        const delay = backoffDelay(this.failures - 1, { baseMs: 500, maxMs: 30_000, jitter: 0.2, ...this.o.backoff });
+        this.log.warn({ err: reason, failures: this.failures, retryInMs: delay }, 'informer failed; restarting with a relist');
+        await sleep(this.clock, delay, stopped);
+      } finally {
+        this.clock.clearTimeout(watchdog.timer);
+        stopped.removeEventListener('abort', onStop);
+      }
+    }
+    this.syncWaiters.splice(0).forEach((w) => w());
+  }
+
+  private async collectionPath(): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.o.client.resourcePath(this.o.apiVersion, this.o.kind, this.o.namespace);
+      } catch (err) {
+        if (this.stopController.signal.aborted) throw err;
+        this.degraded = true;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.log.warn({ err }, 'cannot resolve the kind yet; retrying');
+        await sleep(this.clock, backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: 0.2 }), this.stopController.signal);
+      }
+    }
+  }
+
+  private async relist(signal: AbortSignal): Promise<void> {
+    const list = await this.o.client.list<T>(this.o.apiVersion, this.o.kind, {
+      ...(this.o.namespace ? { namespace: this.o.namespace } : {}),
+      ...(this.o.labelSelector ? { labelSelector: this.o.labelSelector } : {}),
+      ...(this.o.fieldSelector ? { fieldSelector: this.o.fieldSelector } : {}),
+      signal,
+    });
+    const seen = new Set<string>();
+    for (const obj of list.items) {
+      seen.add(keyOf(obj));
+      this.upsert(obj);
+    }
+    for (const [key, obj] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.emit((h) => h.delete?.(obj));
+      }
+    }
+    this.resourceVersion = list.metadata.resourceVersion ?? '';
+    this.progress();
+    if (this.degraded) this.log.info({ afterFailures: this.failures }, 'informer recovered');
+    this.degraded = false;
+    this.lastError = undefined;
+    if (!this.synced) {
+      this.synced = true;
+      this.syncWaiters.splice(0).forEach((w) => w());
+      this.log.info({ objects: this.cache.size }, 'informer synced');
+    }
+  }
+
+  private async watch(path: string, signal: AbortSignal): Promise<void> {
+    const [min, max] = this.o.watchTimeoutSeconds ?? [180, 270];
+    const events = this.o.client.watch<T>(path, {
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: Math.round(min + Math.random() * (max - min)),
+      labelSelector: this.o.labelSelector,
+      fieldSelector: this.o.fieldSelector,
+    }, signal);
+    for await (const event of events) {
+      // A stream that delivers proves the watch works again: the next failure backs off from the start.
+      this.failures = 0;
+      this.progress();
+      const obj = event.object;
+      switch (event.type) {
+        case 'ADDED':
+        case 'MODIFIED':
+          this.upsert(obj);
+          break;
+        case 'DELETED':
+          if (this.cache.delete(keyOf(obj))) this.emit((h) => h.delete?.(obj));
+          break;
+        case 'BOOKMARK':
+          break;
+        case 'ERROR': {
+          const status = obj as unknown as { code?: number; reason?: string; message?: string };
+          throw new ApiError(status.code ?? 500, `watch ${this.kind}: ${status.message ?? 'error event'}`, status.reason, status);
+        }
+      }
+      if (obj.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    }
+  }
+
+  private upsert(obj: T): void {
+    const withType = { ...obj, apiVersion: this.o.apiVersion, kind: this.o.kind } as T;
+    const key = keyOf(withType);
+    const old = this.cache.get(key);
+    // resourceVersion is opaque: only equality means "nothing changed".
+    if (old && old.metadata.resourceVersion === withType.metadata.resourceVersion) return;
+    this.cache.set(key, withType);
+    if (old) this.emit((h) => h.update?.(withType, old));
+    else this.emit((h) => h.add?.(withType));
+  }
+
+  private emit(call: (h: InformerHandlers<T>) => void): void {
+    for (const h of this.handlers) {
+      try {
+        call(h);
+      } catch (err) {
+        this.log.error({ err }, 'informer handler threw; handlers must only enqueue');
+      }
+    }
+  }
+
+  private progress(): void {
+    this.lastProgress = this.clock.now();
+  }
+
+  private armWatchdog(attempt: AbortController): { timer: unknown } {
+    const window = this.o.watchdogMs ?? 300_000;
+    const state: { timer: unknown } = { timer: undefined };
+    this.progress();
+    const check = () => {
+      const idle = this.clock.now() - this.lastProgress;
+      if (idle >= window) attempt.abort(new WatchdogExpired(window));
+      else state.timer = this.clock.setTimeout(check, window - idle);
+    };
+    state.timer = this.clock.setTimeout(check, window);
+    return state;
+  }
+
+  private scheduleResync(): void {
+    const every = this.o.resyncMs ?? 0;
+    if (every <= 0) return;
+    this.resyncTimer = this.clock.setTimeout(() => {
+      if (this.synced) for (const obj of this.cache.values()) this.emit((h) => h.update?.(obj, obj));
+      this.scheduleResync();
+    }, every);
+  }
+}
+
+function cacheKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+function keyOf(obj: KubeObject): string {
+  return cacheKey(obj.metadata.namespace, obj.metadata.name ?? '');
+}
+
+/** The work-queue key of an object: `name` when cluster-scoped, `namespace/name` otherwise. */
+export function objectKey(obj: KubeObject): string {
+  return keyOf(obj);
+}
+
+/** Splits a key made by `objectKey`. */
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export const STARTUP_LABEL = 'startupfactory.dev/startup';
+
+/** Handlers that enqueue the object's own key. */
+export function enqueueSelf(enqueue: (key: string) => void): InformerHandlers<KubeObject> {
+  const put = (obj: KubeObject) => enqueue(objectKey(obj));
+  return { add: put, update: put, delete: put };
+}
+
+/**
+ * Handlers for owned objects: enqueue the owning Startup named by their label, so a hand
+ * edit or deletion of a child brings its Startup back to the desired state.
+ */
+export function enqueueOwner(enqueue: (key: string) => void, label = STARTUP_LABEL): InformerHandlers<KubeObject> {
+  const put = (obj: KubeObject) => {
+    const owner = obj.metadata.labels?.[label];
+    if (owner) enqueue(owner);
+  };
+  return { add: put, update: put, delete: put };
+}
