@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { getCondition } from '../api/conditions.ts';
+import { conditionTransitions, nextStatus, type Observation } from './startup-status.ts';
+
+const t0 = new Date('2026-11-25T10:00:00.000Z');
+const t1 = new Date('2026-11-25T10:05:00.000Z');
+const allocation = { namespace: 'startup-a', services: [{ name: 'web', port: 3000, nodePort: 30001 }], nodePorts: [30001], databaseName: 'a' };
+const spec = { generation: 1, suspend: false };
+const queued: Observation = { kind: 'Queued', reason: 'ActiveLimitReached', message: 'queued at position 1: 5 of 5 startups active' };
+const provisioned: Observation = { kind: 'Provisioned', allocation };
+
+describe('nextStatus', () => {
+  it('queues with Admitted=False and the reason, and no allocation', () => {
+    const status = nextStatus(undefined, spec, queued, t0);
+    expect(status.phase).toBe('Queued');
+    expect(getCondition(status.conditions, 'Admitted')).toMatchObject({ status: 'False', reason: 'ActiveLimitReached', observedGeneration: 1 });
+    expect(getCondition(status.conditions, 'Ready')?.status).toBe('False');
+    expect(getCondition(status.conditions, 'Reconciling')?.status).toBe('True');
+    expect(status.allocation).toBeUndefined();
+    expect(status.observedGeneration).toBe(1);
+  });
+
+  it('goes Provisioning, then Running and Ready, recording the allocation', () => {
+    const provisioning = nextStatus(undefined, spec, { kind: 'Provisioning', reason: 'Provisioning', message: 'applying' , allocation }, t0);
+    expect(provisioning).toMatchObject({ phase: 'Provisioning', namespace: 'startup-a', allocation, startedAt: '2026-11-25T10:00:00Z' });
+    const running = nextStatus(provisioning, spec, provisioned, t1);
+    expect(running.phase).toBe('Running');
+    expect(running.startedAt).toBe('2026-11-25T10:00:00Z');
+    for (const type of ['Ready', 'Admitted', 'Provisioned']) expect(getCondition(running.conditions, type)?.status).toBe('True');
+    for (const type of ['Reconciling', 'Stalled']) expect(getCondition(running.conditions, type)?.status).toBe('False');
+  });
+
+  it('moves lastTransitionTime only on flips and returns the same object when nothing changed', () => {
+    const first = nextStatus(undefined, spec, provisioned, t0);
+    const again = nextStatus(first, spec, provisioned, t1);
+    expect(again).toBe(first);
+    const edited = nextStatus(first, { ...spec, generation: 2 }, provisioned, t1);
+    expect(edited).not.toBe(first);
+    expect(getCondition(edited.conditions, 'Ready')?.lastTransitionTime).toBe('2026-11-25T10:00:00Z');
+    expect(getCondition(edited.conditions, 'Ready')?.observedGeneration).toBe(2);
+  });
+
+  it('ignores key order when comparing with what the API server returned', () => {
+    const first = nextStatus(undefined, spec, provisioned, t0);
+    const reordered = Object.fromEntries(Object.entries(first).reverse());
+    const fromServer = { ...reordered, allocation: { databaseName: 'a', nodePorts: [30001], services: [{ nodePort: 30001, port: 3000, name: 'web' }], namespace: 'startup-a' } };
+    expect(nextStatus(fromServer, spec, provisioned, t1)).toBe(fromServer);
+  });
+
+  it('stalls on an exhausted node-port pool', () => {
+    const status = nextStatus(undefined, spec, { kind: 'Stalled', reason: 'NodePortsExhausted', message: 'needs 3 node ports, 1 free', allocation }, t0);
+    expect(getCondition(status.conditions, 'Provisioned')).toMatchObject({ status: 'False', reason: 'NodePortsExhausted' });
+    expect(getCondition(status.conditions, 'Stalled')).toMatchObject({ status: 'True', reason: 'NodePortsExhausted' });
+    expect(status.phase).toBe('Provisioning');
+  });
+
+  it('shows Suspended, and keeps a phase the pipeline finished with', () => {
+    expect(nextStatus(undefined, { ...spec, suspend: true }, provisioned, t0).phase).toBe('Suspended');
+    expect(nextStatus({ phase: 'Succeeded' }, spec, provisioned, t0).phase).toBe('Succeeded');
+  });
+
+  it('keeps fields other parts of the operator own', () => {
+    const tasks = [{ name: 'market-research', type: 'research' as const, phase: 'Running' as const }];
+    expect(nextStatus({ tasks }, spec, provisioned, t0).tasks).toEqual(tasks);
+  });
+});
+
+describe('conditionTransitions', () => {
+  it('lists the conditions whose status flipped', () => {
+    const before = nextStatus(undefined, spec, queued, t0);
+    const after = nextStatus(before, spec, provisioned, t1);
+    expect(conditionTransitions(before, after).map((t) => `${t.type}=${t.status}`).sort())
+      .toEqual(['Admitted=True', 'Provisioned=True', 'Ready=True', 'Reconciling=False']);
+    expect(conditionTransitions(after, after)).toEqual([]);
+  });
+});

@@ -1,0 +1,111 @@
+import type { Condition, StartupPhase, StartupStatus } from '../api/index.ts';
+import { ConditionType, getCondition, setCondition, toKubeTime } from '../api/conditions.ts';
+
+type Allocation = NonNullable<StartupStatus['allocation']>;
+
+/** What one reconcile found, in the order a Startup moves through it. */
+export type Observation =
+  | { kind: 'Queued'; reason: string; message: string }
+  /** Admitted, but the allocation cannot be made (e.g. `NodePortsExhausted`): only a change elsewhere helps. */
+  | { kind: 'Stalled'; reason: string; message: string; allocation: Allocation }
+  /** Admitted and allocated; the objects are not all applied yet (or an apply just failed). */
+  | { kind: 'Provisioning'; reason: string; message: string; allocation: Allocation }
+  | { kind: 'Provisioned'; allocation: Allocation };
+
+/** Phases another part of the operator (the pipeline) sets once provisioning is done: never overwritten here. */
+const PIPELINE_OWNED: readonly StartupPhase[] = ['Succeeded', 'Failed'];
+
+/**
+ * The status a Startup should have given one observation. Until the pipeline exists,
+ * `Ready` means provisioned and a provisioned Startup is `Running` (`Suspended` while
+ * `spec.suspend`). Conditions follow kstatus: `Reconciling` while work remains,
+ * `Stalled` when progress needs a change elsewhere, `Ready` when done.
+ * Returns the same object when nothing changed, so the caller can skip the write.
+ */
+export function nextStatus(
+  current: StartupStatus | undefined,
+  startup: { generation: number; suspend: boolean },
+  observation: Observation,
+  now: Date,
+): StartupStatus {
+  const observedGeneration = startup.generation;
+  const c = (type: string, status: Condition['status'], reason: string, message: string) => ({ type, status, reason, message, observedGeneration });
+  const admitted = observation.kind !== 'Queued';
+  const updates = (() => {
+    switch (observation.kind) {
+      case 'Queued':
+        return [
+          c(ConditionType.Admitted, 'False', observation.reason, observation.message),
+          c(ConditionType.Provisioned, 'False', 'Queued', 'waiting for admission'),
+          c(ConditionType.Ready, 'False', 'Queued', observation.message),
+          c(ConditionType.Reconciling, 'True', 'Queued', observation.message),
+          c(ConditionType.Stalled, 'False', 'NotStalled', 'waiting its turn'),
+        ];
+      case 'Stalled':
+        return [
+          c(ConditionType.Admitted, 'True', 'Admitted', 'admitted'),
+          c(ConditionType.Provisioned, 'False', observation.reason, observation.message),
+          c(ConditionType.Ready, 'False', observation.reason, observation.message),
+          c(ConditionType.Reconciling, 'False', 'Stalled', observation.message),
+          c(ConditionType.Stalled, 'True', observation.reason, observation.message),
+        ];
+      case 'Provisioning':
+        return [
+          c(ConditionType.Admitted, 'True', 'Admitted', 'admitted'),
+          c(ConditionType.Provisioned, 'False', observation.reason, observation.message),
+          c(ConditionType.Ready, 'False', observation.reason, observation.message),
+          c(ConditionType.Reconciling, 'True', observation.reason, observation.message),
+          c(ConditionType.Stalled, 'False', 'NotStalled', 'making progress'),
+        ];
+      case 'Provisioned':
+        return [
+          c(ConditionType.Admitted, 'True', 'Admitted', 'admitted'),
+          c(ConditionType.Provisioned, 'True', 'Provisioned', 'namespace, quota, network policy and services are in place'),
+          c(ConditionType.Ready, 'True', 'Provisioned', 'provisioned'),
+          c(ConditionType.Reconciling, 'False', 'ReconcileSucceeded', 'up to date'),
+          c(ConditionType.Stalled, 'False', 'NotStalled', 'up to date'),
+        ];
+    }
+  })();
+  const conditions = updates.reduce<Condition[]>((list, update) => setCondition(list, update, now), current?.conditions ?? []);
+
+  const next: StartupStatus = { ...current, phase: phase(current?.phase, startup.suspend, observation), observedGeneration, conditions };
+  if (admitted) {
+    next.namespace = observation.allocation.namespace;
+    next.allocation = observation.allocation;
+    next.startedAt = current?.startedAt ?? toKubeTime(now);
+  }
+  return sameStatus(current, next) ? current! : next;
+}
+
+function phase(current: StartupPhase | undefined, suspend: boolean, observation: Observation): StartupPhase {
+  switch (observation.kind) {
+    case 'Queued': return 'Queued';
+    case 'Stalled':
+    case 'Provisioning': return 'Provisioning';
+    case 'Provisioned':
+      if (current && PIPELINE_OWNED.includes(current)) return current;
+      return suspend ? 'Suspended' : 'Running';
+  }
+}
+
+function sameStatus(a: StartupStatus | undefined, b: StartupStatus): boolean {
+  return a !== undefined && canonical(a) === canonical(b);
+}
+
+/** JSON with sorted keys, so key order (ours vs. the API server's) never looks like a change. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : v);
+}
+
+/** A condition that changed status between two statuses: what Events are emitted for. */
+export type Transition = { type: string; status: Condition['status']; reason: string; message: string };
+
+export function conditionTransitions(before: StartupStatus | undefined, after: StartupStatus): Transition[] {
+  return (after.conditions ?? [])
+    .filter((c) => getCondition(before?.conditions, c.type)?.status !== c.status)
+    .map(({ type, status, reason, message }) => ({ type, status, reason, message }));
+}
