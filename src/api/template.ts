@@ -7,8 +7,12 @@ export const MAX_TEMPLATE_FILES = 2048;
 /** Keeps every file, and so the object, well inside etcd's 1.5 MiB request limit. */
 export const MAX_FILE_BYTES = 1024 * 1024;
 
-/** Relative, slash-separated, no `.` or `..` segment: a file can never land outside the tree. */
-export const FILE_PATH = '^[A-Za-z0-9_@+=,-][A-Za-z0-9_@+=,.-]*(/[A-Za-z0-9_@+=,-][A-Za-z0-9_@+=,.-]*)*$';
+/**
+ * Relative, slash-separated, no empty, `.` or `..` segment, no backslash or control
+ * character: a file can never land outside the tree. Dotfiles and Next.js `[id]`
+ * segments are fine.
+ */
+export const FILE_PATH = '^[^/\\\\\\x00-\\x1f]+(/[^/\\\\\\x00-\\x1f]+)*$';
 const DOT_SEGMENT = '(^|/)\\.\\.?(/|$)';
 const BASE64 = '^[A-Za-z0-9+/]*={0,2}$';
 
@@ -21,7 +25,7 @@ const templateFileSchema = withRules(
         message: 'must not contain . or .. segments',
         check: (p) => !new RegExp(DOT_SEGMENT).test(p),
       }],
-    ).describe('Path of the file in the rendered tree, relative, slash-separated; may contain Nunjucks placeholders only in content, never in the path.'),
+    ).describe('Path of the file in the rendered tree: relative, slash-separated, without . or .. segments.'),
     content: z.string().max(MAX_FILE_BYTES).optional()
       .describe('Text content, a Nunjucks template rendered with the startup\'s values.'),
     base64: z.string().max(Math.ceil(MAX_FILE_BYTES / 3) * 4).regex(new RegExp(BASE64), 'must be base64').optional()

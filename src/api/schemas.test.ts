@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import {
+  aiProviderSpecSchema, findCycle, startupSpecSchema, startupStatusSchema, startupTemplateSpecSchema,
+} from './index.ts';
+
+/** `path: message` of every issue, so a test reads like the error a user sees. */
+function issues(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }): string[] {
+  return (result.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+}
+
+/** Table rows as named fields, so test titles show the expected message rather than a huge input. */
+const cases = (rows: [Record<string, unknown>, string][]) => rows.map(([input, expected]) => ({ input, expected }));
+
+const minimalStartup = { displayName: 'PayFlow', template: 'reactnext' };
+
+describe('startupSpecSchema', () => {
+  it('fills in every default of DESIGN.md §2', () => {
+    expect(startupSpecSchema.parse(minimalStartup)).toEqual({
+      displayName: 'PayFlow',
+      template: 'reactnext',
+      resources: { memory: '512Mi', cpu: '500m', storage: '2Gi' },
+      expose: 'ClusterIP',
+      ai: { quota: { callsPerHour: 1000, costPerDay: '15.00' } },
+      suspend: false,
+      priority: 0,
+    });
+  });
+
+  it('takes integer quantities and hands them out as strings', () => {
+    expect(startupSpecSchema.parse({ ...minimalStartup, resources: { cpu: 2 } }).resources).toEqual({ memory: '512Mi', cpu: '2', storage: '2Gi' });
+  });
+
+  it('accepts a realistic fintech startup', () => {
+    const spec = startupSpecSchema.parse({
+      ...minimalStartup,
+      industry: 'fintech',
+      category: 'payments',
+      idea: 'Instant cross-border payouts for freelancers.',
+      values: { brandColor: '#0a7' },
+      founder: { name: 'Ada', skills: ['full-stack development'], experience: '10 years', goals: 'profitable in a year' },
+      services: [{ name: 'frontend', port: 3000 }, { name: 'api', port: 8000 }, { name: 'db', port: 5432 }],
+      expose: 'NodePort',
+      ai: { providers: ['openai', 'anthropic'], quota: { callsPerHour: 50, costPerDay: '2.5' } },
+      pipeline: { tasks: [{ name: 'research', type: 'research' }, { name: 'spec', type: 'spec', dependsOn: ['research'] }] },
+      priority: 10,
+    });
+    expect(spec.pipeline?.tasks[0]?.dependsOn).toEqual([]);
+    expect(spec.founder?.skills).toEqual(['full-stack development']);
+  });
+
+  it.each(cases([
+    [{ displayName: '' }, 'displayName'],
+    [{ displayName: 'x'.repeat(64) }, 'displayName'],
+    [{ template: 'Not_A_Name' }, 'template'],
+    [{ idea: 'x'.repeat(4001) }, 'idea'],
+    [{ resources: { memory: '0' } }, 'resources.memory: must be a positive Kubernetes quantity'],
+    [{ resources: { cpu: '-1' } }, 'resources.cpu'],
+    [{ resources: { storage: 'lots' } }, 'resources.storage'],
+    [{ ai: { quota: { costPerDay: '-1.00' } } }, 'ai.quota.costPerDay: must be a non-negative decimal'],
+    [{ ai: { quota: { costPerDay: '1e3' } } }, 'ai.quota.costPerDay'],
+    [{ ai: { quota: { callsPerHour: -1 } } }, 'ai.quota.callsPerHour'],
+    [{ expose: 'LoadBalancer' }, 'expose'],
+    [{ priority: 1.5 }, 'priority'],
+    [{ services: [{ name: 'a', port: 80 }, { name: 'b', port: 80 }] }, 'services: service ports must be unique'],
+    [{ services: [{ name: 'a', port: 80 }, { name: 'a', port: 81 }] }, 'services: service names must be unique'],
+    [{ services: [{ name: 'api', port: 70000 }] }, 'services.0.port'],
+    [{ services: [{ name: '1api', port: 80 }] }, 'services.0.name'],
+    [{ unknownField: true }, 'unknownField'],
+  ]))('refuses a bad value, naming $expected', ({ input, expected }) => {
+    const messages = issues(startupSpecSchema.safeParse({ ...minimalStartup, ...input }));
+    expect(messages.join('\n')).toContain(expected);
+  });
+});
+
+describe('pipelineSchema (through the Startup spec)', () => {
+  const withTasks = (tasks: unknown[]) => issues(startupSpecSchema.safeParse({ ...minimalStartup, pipeline: { tasks } })).join('\n');
+
+  it('refuses unknown dependencies, self-dependencies, duplicates, cycles and a forEach outside dependsOn', () => {
+    expect(withTasks([{ name: 'a', type: 'spec', dependsOn: ['ghost'] }])).toContain('pipeline.tasks: every dependsOn must name a task');
+    expect(withTasks([{ name: 'a', type: 'spec', dependsOn: ['a'] }])).toContain('pipeline.tasks.0.dependsOn: a task cannot depend on itself');
+    expect(withTasks([{ name: 'a', type: 'spec' }, { name: 'a', type: 'review' }])).toContain('task names must be unique');
+    expect(withTasks([{ name: 'a', type: 'spec', dependsOn: ['b'] }, { name: 'b', type: 'spec', dependsOn: ['a'] }])).toContain('must not form a cycle');
+    expect(withTasks([{ name: 'd', type: 'decompose' }, { name: 'c', type: 'codegen', forEach: 'd' }])).toContain('forEach must name a task listed in dependsOn');
+    expect(withTasks([{ name: 'a', type: 'deploy' }])).toContain('pipeline.tasks.0.type');
+    expect(withTasks([])).toContain('pipeline.tasks');
+  });
+
+  it('accepts a fan-out over a dependency', () => {
+    expect(withTasks([{ name: 'd', type: 'decompose' }, { name: 'c', type: 'codegen', dependsOn: ['d'], forEach: 'd' }])).toBe('');
+  });
+});
+
+describe('findCycle', () => {
+  it('names the tasks along a cycle, or nothing for a DAG', () => {
+    expect(findCycle([{ name: 'a', dependsOn: ['b'] }, { name: 'b', dependsOn: ['c'] }, { name: 'c', dependsOn: ['a'] }])).toEqual(['a', 'b', 'c', 'a']);
+    expect(findCycle([{ name: 'a', dependsOn: [] }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['a', 'b'] }])).toBeUndefined();
+  });
+});
+
+describe('startupTemplateSpecSchema', () => {
+  const template = { description: 'Next.js + FastAPI + PostgreSQL', framework: 'nextjs' };
+
+  it('accepts text and binary files and keeps the parameter schema as written', () => {
+    const parameters = { type: 'object', properties: { brandColor: { type: 'string', default: '#000' } } };
+    const spec = startupTemplateSpecSchema.parse({
+      ...template, parameters,
+      files: [{ path: 'README.md', content: '# {{ displayName }}' }, { path: 'public/favicon.ico', base64: 'AAABAA==' }],
+    });
+    expect(spec.parameters).toEqual(parameters);
+    expect(spec.files).toHaveLength(2);
+  });
+
+  it.each(cases([
+    [{ path: 'a.txt' }, 'files.0: exactly one of content or base64'],
+    [{ path: 'a.txt', content: 'x', base64: 'AA==' }, 'files.0: exactly one of content or base64'],
+    [{ path: '../etc/passwd', content: 'x' }, 'files.0.path'],
+    [{ path: 'a/./b', content: 'x' }, 'files.0.path: must not contain . or .. segments'],
+    [{ path: '/abs', content: 'x' }, 'files.0.path'],
+    [{ path: 'a//b', content: 'x' }, 'files.0.path'],
+    [{ path: 'a\\b', content: 'x' }, 'files.0.path'],
+    [{ path: 'bin', base64: 'not base64!' }, 'files.0.base64'],
+  ]))('refuses a bad file, naming $expected', ({ input, expected }) => {
+    expect(issues(startupTemplateSpecSchema.safeParse({ ...template, files: [input] })).join('\n')).toContain(expected);
+  });
+
+  it('allows dotfiles and bracketed route segments', () => {
+    const files = [{ path: 'web/.gitignore', content: 'node_modules' }, { path: 'web/app/[id]/page.tsx', content: '' }];
+    expect(startupTemplateSpecSchema.safeParse({ ...template, files }).success).toBe(true);
+  });
+});
+
+describe('aiProviderSpecSchema', () => {
+  it('fills in pricing, concurrency, timeout and the secret key', () => {
+    expect(aiProviderSpecSchema.parse({ type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai' } })).toEqual({
+      type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai', key: 'api-key' },
+      pricing: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 }, maxConcurrency: 4, timeoutSeconds: 120,
+    });
+  });
+
+  it('needs no key for offline', () => {
+    expect(aiProviderSpecSchema.safeParse({ type: 'offline', model: 'offline' }).success).toBe(true);
+  });
+
+  it.each(cases([
+    [{ type: 'openai-compatible', model: 'sonar', secretRef: { name: 'pplx' } }, 'baseURL: baseURL is required for type openai-compatible'],
+    [{ type: 'anthropic', model: 'claude' }, 'secretRef: secretRef is required'],
+    [{ type: 'openai', model: 'x', secretRef: { name: 'k' }, baseURL: 'ftp://x' }, 'baseURL: must be an http or https URL'],
+    [{ type: 'gemini', model: 'x' }, 'type'],
+    [{ type: 'offline', model: 'x', timeoutSeconds: 0 }, 'timeoutSeconds'],
+    [{ type: 'offline', model: 'x', pricing: { inputPerMillionTokens: -1 } }, 'pricing.inputPerMillionTokens'],
+  ]))('refuses a bad spec, naming $expected', ({ input, expected }) => {
+    expect(issues(aiProviderSpecSchema.safeParse(input)).join('\n')).toContain(expected);
+  });
+});
+
+describe('startupStatusSchema', () => {
+  it('accepts a status as the operator writes it, with no defaults added', () => {
+    const status = {
+      phase: 'Running',
+      observedGeneration: 3,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Provisioned', message: '', lastTransitionTime: '2026-11-25T10:00:00Z' }],
+      namespace: 'startup-payflow',
+      allocation: { namespace: 'startup-payflow', services: [{ name: 'frontend', port: 3000, nodePort: 30001 }], nodePorts: [30001], databaseName: 'payflow' },
+      tasks: [{ name: 'market-research', type: 'research', phase: 'Succeeded', attempts: 1, usage: { calls: 2, costUsd: 0.01 } }],
+      usage: { callsThisHour: 2 },
+    };
+    expect(startupStatusSchema.parse(status)).toEqual(status);
+  });
+});
