@@ -58,7 +58,6 @@ export function decideAdmission(candidates: readonly AdmissionCandidate[], limit
 
   // Everything behind the first Startup that does not fit waits for the same reason.
   let blocked: AdmissionDecision | undefined;
-  let position = 0;
   for (const c of candidates.filter((c) => !c.admitted).sort(queueOrder)) {
     if (!fits(c.requests, NOTHING, limits.capacity)) {
       decisions.set(c.name, {
@@ -74,8 +73,7 @@ export function decideAdmission(candidates: readonly AdmissionCandidate[], limit
       decisions.set(c.name, { admitted: true, reason: 'Admitted', message: 'admitted' });
       continue;
     }
-    position++;
-    decisions.set(c.name, { ...blocked, message: `queued at position ${position}: ${blocked.message}` });
+    decisions.set(c.name, blocked);
   }
   return decisions;
 }
