@@ -1,0 +1,101 @@
+/**
+ * There is no Docker engine on the build machines, so the Dockerfile's rules are checked
+ * statically: parsed into stages and instructions and held to the image contract.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+
+type Instruction = { op: string; args: string };
+type Stage = { from: string; name?: string; instructions: Instruction[] };
+
+/** Dockerfile instructions with line continuations joined and comments dropped. */
+function instructions(text: string): Instruction[] {
+  const logical = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return logical.map((line) => {
+    const [op = '', ...rest] = line.split(/\s+/);
+    return { op: op.toUpperCase(), args: rest.join(' ') };
+  });
+}
+
+function stages(list: Instruction[]): { args: Map<string, string>; stages: Stage[] } {
+  const args = new Map<string, string>();
+  const result: Stage[] = [];
+  for (const ins of list) {
+    if (ins.op === 'FROM') {
+      const [image = '', as, name] = ins.args.replace(/--platform=\S+\s+/, '').split(/\s+/);
+      const from = image.replace(/\$\{?(\w+)\}?/g, (_, v: string) => args.get(v) ?? '');
+      result.push({ from, ...(as?.toUpperCase() === 'AS' && name ? { name } : {}), instructions: [] });
+    } else if (ins.op === 'ARG' && result.length === 0) {
+      const [key = '', value = ''] = ins.args.split('=');
+      args.set(key, value);
+    } else {
+      result.at(-1)?.instructions.push(ins);
+    }
+  }
+  return { args, stages: result };
+}
+
+const parsed = stages(instructions(readFileSync(join(root, 'Dockerfile'), 'utf8')));
+const final = parsed.stages.at(-1)!;
+const builders = parsed.stages.slice(0, -1);
+const exec = (ins: Instruction | undefined) => (ins ? (JSON.parse(ins.args) as string[]) : undefined);
+const last = (op: string) => final.instructions.filter((i) => i.op === op).at(-1);
+
+describe('Dockerfile', () => {
+  it('builds in several stages, every one on a pinned Node 24 image', () => {
+    expect(builders.length).toBeGreaterThanOrEqual(1);
+    for (const stage of parsed.stages) expect(stage.from).toMatch(/^node:24\.\d+\.\d+-(slim|alpine|[a-z]+-slim)(@sha256:[0-9a-f]{64})?$/);
+  });
+
+  it('installs production dependencies only, reproducibly, in a build stage', () => {
+    const runs = builders.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args));
+    expect(runs.some((r) => /\bnpm ci\b/.test(r) && /--omit=dev\b/.test(r))).toBe(true);
+    expect(final.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')).not.toMatch(/\bnpm (i|install|ci)\b/);
+  });
+
+  it('copies only production files into the final image', () => {
+    const allowed = new Set(['package.json', 'package-lock.json', 'bin/', 'src/', 'templates/', 'crds/']);
+    for (const copy of final.instructions.filter((i) => i.op === 'COPY' || i.op === 'ADD')) {
+      expect(copy.op, copy.args).toBe('COPY');
+      const parts = copy.args.split(/\s+/);
+      const from = parts.find((p) => p.startsWith('--from='));
+      const sources = parts.filter((p) => !p.startsWith('--')).slice(0, -1);
+      if (from) {
+        expect(builders.map((b) => b.name)).toContain(from.slice('--from='.length));
+        expect(sources).toEqual(['/app/node_modules']);
+      } else {
+        for (const source of sources) expect(allowed, source).toContain(source);
+      }
+    }
+    for (const source of allowed) expect(existsSync(join(root, source)), `${source} exists`).toBe(true);
+  });
+
+  it('runs as a numeric non-root user, the one the Helm chart expects', () => {
+    const user = last('USER')?.args ?? '';
+    expect(user).toMatch(/^\d+(:\d+)?$/);
+    const uid = Number(user.split(':')[0]);
+    expect(uid).toBeGreaterThan(0);
+    // Nothing after USER may switch back to root.
+    const afterUser = final.instructions.slice(final.instructions.lastIndexOf(last('USER')!) + 1);
+    expect(afterUser.filter((i) => i.op === 'USER')).toEqual([]);
+    const deployment = readFileSync(join(root, 'charts', 'startup-factory', 'templates', 'deployment.yaml'), 'utf8');
+    expect(deployment).toContain(`runAsUser: ${uid}`);
+  });
+
+  it('starts the startup-factory CLI, the operator by default', () => {
+    const entrypoint = exec(last('ENTRYPOINT'));
+    expect([['startup-factory'], ['node', 'bin/startup-factory.js'], ['node', '/app/bin/startup-factory.js']]).toContainEqual(entrypoint);
+    expect(exec(last('CMD'))).toEqual(['operator']);
+  });
+
+  it('keeps tests, dependencies and local state out of the build context', () => {
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    // An allow-list: everything excluded, then only the production paths let back in.
+    expect(ignore).toContain('*');
+    expect(ignore.filter((l) => l.startsWith('!')).sort()).toEqual(['!bin/', '!crds/', '!package-lock.json', '!package.json', '!src/', '!templates/']);
+    expect(ignore).toContain('**/*.test.ts');
+  });
+});
