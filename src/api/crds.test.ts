@@ -53,6 +53,11 @@ describe.each(KINDS.map((k) => k.kind))('%s CRD', (kind) => {
     }
   });
 
+  it('writes CEL rules without backslashes, which CEL string literals mostly refuse', () => {
+    const rules = [...walk(root, kind)].flatMap(([, node]) => (node['x-kubernetes-validations'] as { rule: string }[] | undefined) ?? []);
+    expect(rules.filter((r) => r.rule.includes('\\'))).toEqual([]);
+  });
+
   it('keys conditions by type', () => {
     expect(root.properties!.status!.properties!.conditions).toMatchObject({
       'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'],

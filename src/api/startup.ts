@@ -16,8 +16,11 @@ export const TASK_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Skippe
 export type StartupPhase = (typeof STARTUP_PHASES)[number];
 export type TaskPhase = (typeof TASK_PHASES)[number];
 
-/** A USD amount as a decimal string: money is never a float in a manifest. */
-export const USD_DECIMAL = '^[0-9]{1,9}(\\.[0-9]{1,6})?$';
+/**
+ * A USD amount as a decimal string: money is never a float in a manifest. `[.]` rather
+ * than an escaped dot, because the same text is a CEL string literal, where `\.` is invalid.
+ */
+export const USD_DECIMAL = '^[0-9]{1,9}([.][0-9]{1,6})?$';
 
 const founderSchema = z.strictObject({
   name: z.string().min(1).max(128).describe('The founder\'s name.'),

@@ -13,7 +13,8 @@ export const MAX_FILE_BYTES = 1024 * 1024;
  * segments are fine.
  */
 export const FILE_PATH = '^[^/\\\\\\x00-\\x1f]+(/[^/\\\\\\x00-\\x1f]+)*$';
-const DOT_SEGMENT = '(^|/)\\.\\.?(/|$)';
+/** `[.]`, not an escaped dot: the same text is a CEL string literal. */
+const DOT_SEGMENT = '(^|/)[.][.]?(/|$)';
 const BASE64 = '^[A-Za-z0-9+/]*={0,2}$';
 
 const templateFileSchema = withRules(
