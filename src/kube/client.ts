@@ -11,6 +11,10 @@ import { isMutating, requestVerb, retryAfterMs } from './request.ts';
 /** The one field manager the operator applies with: it owns exactly the fields it sets. */
 export const FIELD_MANAGER = 'startup-factory';
 
+/**
+ * The metadata fields the runtime reads. Timestamps arrive as RFC 3339 strings on the wire;
+ * they are `unknown` here so client-node's `V1ObjectMeta` (which claims `Date`) also fits.
+ */
 export interface ObjectMeta {
   name?: string;
   namespace?: string;
@@ -20,10 +24,9 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
+  creationTimestamp?: unknown;
+  deletionTimestamp?: unknown;
   finalizers?: string[];
-  [key: string]: unknown;
 }
 
 export interface KubeObject {
