@@ -5,6 +5,7 @@ type Command = { run(argv: string[]): Promise<number | void> };
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   version: { summary: 'print the version', load: () => import('./commands/version.ts') },
   crds: { summary: 'print the CustomResourceDefinitions', load: () => import('./commands/crds.ts') },
+  render: { summary: 'render a template to a directory', load: () => import('./commands/render.ts') },
 };
 
 function usage(): string {

@@ -1,6 +1,8 @@
 import type { StartupSpec, StartupStatus, StartupTemplateSpec } from '../api/index.ts';
 import { startupNamespace } from '../api/startup.ts';
+import { DATABASE_SECRET, databaseName } from '../provisioning/database.ts';
 import { bytes, cpuMillis, formatMillis } from '../provisioning/quantity.ts';
+import { resolveServicePorts } from '../provisioning/services.ts';
 import { resolveParameters, type Parameters } from './parameters.ts';
 
 export type Allocation = NonNullable<StartupStatus['allocation']>;
@@ -23,6 +25,7 @@ export type RenderContext = {
   template: { name: string; framework: string };
   services: Record<string, Service>;
   serviceList: Service[];
+  /** The database Secret provisioning creates holds keys database, username, password, host, port, url. */
   database: { name: string; secretName: string };
   resources: { memory: string; cpu: string; storage: string };
   limits: { memory: string; cpu: string };
@@ -38,9 +41,6 @@ export type RenderInput = {
   allocation?: Allocation | undefined;
 };
 
-/** The Secret provisioning creates in the startup's namespace with the database credentials. */
-export const DATABASE_SECRET = 'database';
-
 /** The share of the namespace quota the scaffold's own workloads may take: the rest is for pipeline Jobs. */
 const WORKLOAD_SHARE = 0.5;
 
@@ -55,11 +55,6 @@ export function slugify(text: string, fallback: string): string {
 export function identifierOf(slug: string): string {
   const id = slug.replace(/-/g, '_');
   return /^[a-z]/.test(id) ? id : `app_${id}`;
-}
-
-/** Database name derived from the startup name when no allocation says otherwise (a local render). */
-export function defaultDatabaseName(name: string): string {
-  return identifierOf(name).slice(0, 63);
 }
 
 function perContainer(total: { memory: string; cpu: string }, containers: number) {
@@ -80,7 +75,7 @@ function perContainer(total: { memory: string; cpu: string }, containers: number
  */
 export function buildRenderContext(input: RenderInput): RenderContext {
   const { name, spec, template, allocation } = input;
-  const declared: Service[] = spec.services ?? template.spec.services ?? [];
+  const declared = resolveServicePorts(spec.services, template.spec.services);
   const allocated = new Map((allocation?.services ?? []).map((s) => [s.name, s]));
   const serviceList = declared.map((s) => {
     const a = allocated.get(s.name);
@@ -112,7 +107,7 @@ export function buildRenderContext(input: RenderInput): RenderContext {
     template: { name: template.name, framework: template.spec.framework },
     services: Object.fromEntries(serviceList.map((s) => [s.name, s])),
     serviceList,
-    database: { name: allocation?.databaseName ?? defaultDatabaseName(name), secretName: DATABASE_SECRET },
+    database: { name: allocation?.databaseName ?? databaseName(name), secretName: DATABASE_SECRET },
     resources,
     ...perContainer(resources, serviceList.length),
     parameters: resolveParameters(template.spec.parameters ?? {}, spec.values),

@@ -7,7 +7,7 @@ import { packTree, type ConfigMap } from './configmaps.ts';
 import { renderTree } from './render.ts';
 import type { FileTree } from './tree.ts';
 
-export { buildRenderContext, defaultDatabaseName, DATABASE_SECRET, slugify } from './context.ts';
+export { buildRenderContext, slugify } from './context.ts';
 export type { Allocation, RenderContext, RenderInput } from './context.ts';
 export {
   CONTENT_HASH_ANNOTATION, MANIFEST_NAME, SCAFFOLD_LABEL, SCAFFOLD_PREFIX, packTree, readManifest, treeHash, unpackConfigMaps,

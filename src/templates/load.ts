@@ -1,5 +1,6 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { API_GROUP_VERSION, startupTemplateSpecSchema, type StartupTemplate, type StartupTemplateSpec } from '../api/index.ts';
@@ -107,4 +108,12 @@ export function toStartupTemplate(template: LoadedTemplate): StartupTemplate {
     metadata: { name: template.name },
     spec: template.spec,
   };
+}
+
+/** The repository's built-in templates, `templates/<name>/`. */
+export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+/** `reactnext` → the built-in; anything with a slash (or `.`) is a directory path. */
+export function templateDir(nameOrDir: string): string {
+  return /[/\\]/.test(nameOrDir) || nameOrDir.startsWith('.') ? nameOrDir : join(BUILTIN_TEMPLATES, nameOrDir);
 }
