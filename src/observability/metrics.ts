@@ -16,12 +16,14 @@ export class Metrics {
   readonly apiRequests: Counter<'verb' | 'code'>;
   readonly startups: Gauge<'phase'>;
   private readonly depthSources = new Map<string, () => number>();
+  private phaseSource: (() => Iterable<{ status?: { phase?: string } }>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     const sources = this.depthSources;
+    const phases = () => this.phaseSource;
     this.reconcileTotal = new Counter({
       name: 'startup_factory_reconcile_total',
       help: 'Reconciles by controller and result (success, error, requeue, terminal).',
@@ -62,7 +64,25 @@ export class Metrics {
       help: 'Startups by status.phase.',
       labelNames: ['phase'],
       registers,
+      collect() {
+        const source = phases();
+        if (!source) return;
+        const counts = new Map<string, number>();
+        for (const s of source()) {
+          // Not yet seen by the operator: no phase in status yet.
+          const phase = s.status?.phase ?? 'Unknown';
+          counts.set(phase, (counts.get(phase) ?? 0) + 1);
+        }
+        // A phase nobody is in any more must drop to zero, not keep its last value.
+        this.reset();
+        for (const [phase, n] of counts) this.set({ phase }, n);
+      },
     });
+  }
+
+  /** Makes `startup_factory_startups{phase}` count the given Startups (an informer's cache) at each scrape. */
+  trackStartupPhases(startups: () => Iterable<{ status?: { phase?: string } }>): void {
+    this.phaseSource = startups;
   }
 
   /** Makes `startup_factory_workqueue_depth{controller}` report `depth()` at each scrape. */

@@ -64,10 +64,15 @@ export class LeaderElector {
    * `lost` tells the two apart.
    */
   async run(signal: AbortSignal): Promise<{ lost: boolean }> {
-    while (!signal.aborted && !(await this.attempt())) {
+    let acquired = false;
+    while (!signal.aborted && !(acquired = await this.attempt())) {
       await sleep(this.clock, this.o.retryPeriodMs * (1 + Math.random() * 0.2), signal);
     }
-    if (signal.aborted) return { lost: false };
+    if (signal.aborted) {
+      // Stopped while campaigning; if the last attempt won, hand the Lease straight back.
+      if (acquired) await this.release();
+      return { lost: false };
+    }
     this.leading = true;
     this.log.info('started leading');
     this.o.onStartedLeading();

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { EventRecorder } from '../controller/events.ts';
+import { systemClock, type Clock } from '../controller/runtime/clock.ts';
+import { Controller, type Reconciler } from '../controller/runtime/controller.ts';
+import { Informer, type InformerOptions } from '../controller/runtime/informer.ts';
+import { LeaderElector } from '../controller/runtime/leader-election.ts';
+import { KubeClient, type KubeObject } from '../kube/client.ts';
+import { loadKubeConfig } from '../kube/config.ts';
+import { HttpServer } from '../observability/http.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { Metrics } from '../observability/metrics.ts';
+import type { OperatorConfig } from './config.ts';
+
+/** Something that runs only on the leader (besides controllers): started on election, stopped before the Lease is released. */
+export interface LeaderRunnable {
+  name: string;
+  start(): void | Promise<void>;
+  stop(deadlineMs: number): Promise<void>;
+}
+
+export interface ManagerOptions {
+  config: OperatorConfig;
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+  metrics?: Metrics;
+  clock?: Clock;
+  /** How long in-flight reconciles get to finish at shutdown before they are abandoned. */
+  shutdownDeadlineMs?: number;
+  /** Lease timings (15 s / 10 s / 2 s unless a test needs them faster). */
+  lease?: { durationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+}
+
+export type InformerSpec = Omit<InformerOptions, 'client' | 'logger' | 'clock'>;
+
+/**
+ * Composes the operator process: informers (on every replica, so a standby is warm), the
+ * controllers and other leader-only work (started once this replica leads and its caches
+ * have synced), the HTTP server, and an orderly shutdown: stop taking work, give in-flight
+ * reconciles a deadline, release the Lease so a successor starts at once, exit 0. Losing
+ * the Lease stops the controllers and ends `run` with exit code 1, so the pod restarts as a
+ * fresh candidate instead of reconciling without the Lease.
+ */
+export class Manager {
+  readonly config: OperatorConfig;
+  readonly client: KubeClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly http: HttpServer;
+  readonly events: EventRecorder;
+  readonly identity: string;
+  private readonly clock: Clock;
+  private readonly shutdownDeadlineMs: number;
+  private readonly lease: ManagerOptions['lease'];
+  private readonly informers: Informer<KubeObject>[] = [];
+  private readonly controllers: Controller[] = [];
+  private readonly runnables: LeaderRunnable[] = [];
+  private readonly stopSignal = new AbortController();
+  private leaderStarted = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(o: ManagerOptions) {
+    this.config = o.config;
+    this.clock = o.clock ?? systemClock;
+    this.logger = o.logger ?? createLogger({ level: o.config.logLevel });
+    this.metrics = o.metrics ?? new Metrics();
+    this.client = new KubeClient(o.kubeConfig ?? loadKubeConfig(o.config.kubeconfig), {
+      qps: o.config.apiQps, burst: o.config.apiBurst, metrics: this.metrics, clock: this.clock,
+    });
+    this.identity = o.config.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+    this.http = new HttpServer({ registry: this.metrics.registry, host: o.config.bindAddress, port: o.config.metricsPort });
+    this.events = new EventRecorder({ client: this.client, logger: this.logger, reportingInstance: this.identity, clock: this.clock });
+    this.shutdownDeadlineMs = o.shutdownDeadlineMs ?? 20_000;
+    this.lease = o.lease;
+  }
+
+  /** Registers an informer; it starts with the manager and gates /readyz. */
+  informer<T extends KubeObject>(spec: InformerSpec): Informer<T> {
+    const informer = new Informer<T>({
+      resyncMs: this.config.resyncSeconds * 1000, ...spec, client: this.client, logger: this.logger, clock: this.clock,
+    });
+    this.informers.push(informer as unknown as Informer<KubeObject>);
+    const label = spec.labelSelector ? `${spec.kind} (${spec.labelSelector})` : spec.kind;
+    this.http.addReadinessCheck({
+      name: `informer ${label}`,
+      check: () => {
+        const s = informer.status();
+        return { ok: s.healthy, detail: !s.synced ? 'not synced yet' : (s.lastError ?? 'recovering') };
+      },
+    });
+    return informer;
+  }
+
+  /** Registers a controller; its workers run only while this replica leads. */
+  controller(o: { name: string; reconcile: Reconciler; workers?: number }): Controller {
+    const controller = new Controller({
+      name: o.name, reconcile: o.reconcile, workers: o.workers ?? this.config.workers,
+      logger: this.logger, metrics: this.metrics, clock: this.clock,
+    });
+    this.controllers.push(controller);
+    return controller;
+  }
+
+  /** Registers other leader-only work (a scheduler, a budget window timer...). */
+  leaderRunnable(runnable: LeaderRunnable): void {
+    this.runnables.push(runnable);
+  }
+
+  /**
+   * Runs until SIGTERM/SIGINT (exit code 0) or until leadership is lost (1). The caller sets
+   * the process exit code from the result.
+   */
+  async run(): Promise<number> {
+    const signals = ['SIGTERM', 'SIGINT'] as const;
+    const onSignal = (signal: string) => {
+      this.logger.info({ signal }, 'shutting down');
+      this.stopSignal.abort();
+    };
+    for (const s of signals) process.once(s, onSignal);
+    try {
+      return await this.runUntil(this.stopSignal.signal);
+    } finally {
+      for (const s of signals) process.off(s, onSignal);
+    }
+  }
+
+  /** `run` without the signal handlers: ends when `signal` aborts. */
+  async runUntil(signal: AbortSignal): Promise<number> {
+    const address = await this.http.listen();
+    this.logger.info({ address: `${address.address}:${address.port}`, identity: this.identity }, 'operator starting');
+    for (const informer of this.informers) informer.start();
+    const synced = Promise.all(this.informers.map((i) => i.waitForSync()));
+    let exitCode = 0;
+    if (this.config.leaderElect) {
+      await this.ensureNamespace(this.config.namespace);
+      const elector = new LeaderElector({
+        client: this.client, logger: this.logger, clock: this.clock,
+        namespace: this.config.namespace, name: this.config.leaseName, identity: this.identity,
+        ...(this.lease ? { leaseDurationMs: this.lease.durationMs, renewDeadlineMs: this.lease.renewDeadlineMs, retryPeriodMs: this.lease.retryPeriodMs } : {}),
+        onStartedLeading: () => { void synced.then(() => this.startLeading(signal)); },
+        // Controllers must be stopped before the elector releases the Lease: see stopLeading.
+        onStoppedLeading: () => undefined,
+        onNewLeader: (leader) => { if (leader !== this.identity) this.logger.info({ leader }, 'another replica leads'); },
+      });
+      const electionStop = new AbortController();
+      const election = elector.run(electionStop.signal);
+      const ended = await Promise.race([
+        election.then((r) => (r.lost ? 'lost' : 'stopped')),
+        new Promise<'signal'>((resolve) => (signal.aborted ? resolve('signal') : signal.addEventListener('abort', () => resolve('signal'), { once: true }))),
+      ]);
+      await this.stopLeading();
+      if (ended === 'signal') {
+        electionStop.abort();
+        await election;
+      } else {
+        exitCode = 1;
+        this.logger.error('leadership lost; stopping so this replica restarts as a candidate');
+      }
+    } else {
+      void synced.then(() => this.startLeading(signal));
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await this.stopLeading();
+    }
+    await this.shutdownRest();
+    this.logger.info({ exitCode }, 'operator stopped');
+    return exitCode;
+  }
+
+  private async startLeading(signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.leaderStarted || this.stopping) return;
+    this.leaderStarted = true;
+    for (const c of this.controllers) c.start();
+    for (const r of this.runnables) await r.start();
+    // The informers' initial lists already enqueued every object: a takeover catches up on all of them.
+    this.logger.info({ controllers: this.controllers.map((c) => c.name) }, 'leading: controllers running');
+  }
+
+  private stopLeading(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (!this.leaderStarted) return;
+      const deadline = this.shutdownDeadlineMs;
+      await Promise.all([
+        ...this.controllers.map((c) => c.stop(deadline)),
+        ...this.runnables.map((r) => r.stop(deadline).catch((err: unknown) => this.logger.warn({ err, runnable: r.name }, 'runnable did not stop cleanly'))),
+      ]);
+    })();
+    return this.stopping;
+  }
+
+  private async shutdownRest(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.stop()));
+    // Events still queued get a short grace; they must never hold the process up.
+    await Promise.race([this.events.flush(), new Promise((r) => this.clock.setTimeout(() => r(undefined), 2000))]);
+    await this.http.close();
+  }
+
+  private async ensureNamespace(name: string): Promise<void> {
+    const ref = { apiVersion: 'v1', kind: 'Namespace', name };
+    try {
+      if (await this.client.getOptional(ref)) return;
+      await this.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'startup-factory' } } });
+      this.logger.info({ namespace: name }, 'created the operator namespace for the leader Lease');
+    } catch (err) {
+      // Without the rights to check or create it, the elector's own errors will say what is wrong.
+      this.logger.warn({ err, namespace: name }, 'could not ensure the operator namespace');
+    }
+  }
+}
