@@ -1,7 +1,7 @@
 import { bytes, cpuMillis } from '../provisioning/quantity.ts';
 import type { Resources } from './admission.ts';
 
-type NodeLike = { status?: { allocatable?: Record<string, string> } };
+export type NodeLike = { status?: { allocatable?: Record<string, string> } };
 
 /**
  * The factory's capacity: the flags when given, else the sum of the Nodes' allocatable.

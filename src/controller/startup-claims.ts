@@ -1,0 +1,40 @@
+import { startupSpecSchema, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
+import { ConditionType, isConditionTrue } from '../api/conditions.ts';
+import type { StartupClaim } from '../admission/ledger.ts';
+import { bytes, cpuMillis } from '../provisioning/quantity.ts';
+import { resolveServicePorts, type ServicePort } from '../provisioning/services.ts';
+
+const resourcesSchema = startupSpecSchema.shape.resources;
+
+/**
+ * What a Startup asks of the factory, from its spec as read from the API server (the CRD
+ * fills defaults, the schema fills them again for objects written before a default
+ * existed).
+ */
+export function parseSpec(startup: Startup): StartupSpec {
+  return startupSpecSchema.parse(startup.spec);
+}
+
+export function servicesOf(spec: Pick<StartupSpec, 'services'>, template: StartupTemplate | undefined): ServicePort[] {
+  return resolveServicePorts(spec.services, template?.spec?.services);
+}
+
+/** The node ports a Startup's status says it holds, by service. */
+export function recordedNodePorts(startup: Startup): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const s of startup.status?.allocation?.services ?? []) if (s.nodePort !== undefined) ports[s.name] = s.nodePort;
+  return ports;
+}
+
+/** A Startup as the allocation ledger sees it: its place in the queue, its size and what its status records. */
+export function claimOf(startup: Startup): StartupClaim {
+  const resources = resourcesSchema.parse(startup.spec?.resources);
+  return {
+    name: startup.metadata.name,
+    uid: startup.metadata.uid ?? '',
+    priority: startup.spec?.priority ?? 0,
+    creationTimestamp: String(startup.metadata.creationTimestamp ?? ''),
+    requests: { cpuMillis: cpuMillis(resources.cpu), memoryBytes: bytes(resources.memory) },
+    recorded: { admitted: isConditionTrue(startup.status?.conditions, ConditionType.Admitted), nodePorts: recordedNodePorts(startup) },
+  };
+}

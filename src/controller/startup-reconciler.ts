@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { API_GROUP_VERSION, STARTUP_PHASES, startupNamespace, type Startup, type StartupStatus, type StartupTemplate } from '../api/index.ts';
+import { factoryCapacity, type NodeLike } from '../admission/capacity.ts';
+import type { AllocationLedger } from '../admission/ledger.ts';
+import type { PortPool } from '../admission/node-ports.ts';
+import type { Informer } from './runtime/informer.ts';
+import type { ReconcileContext, ReconcileOutcome } from './runtime/controller.ts';
+import { TerminalError } from './runtime/controller.ts';
+import type { Clock } from './runtime/clock.ts';
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isAlreadyExists, retryOnConflict } from '../kube/errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { DATABASE_SECRET, databaseName, desiredDatabaseSecret } from '../provisioning/database.ts';
+import { desiredObjects } from '../provisioning/desired.ts';
+import { withNodePorts } from '../provisioning/services.ts';
+import { claimOf, parseSpec, servicesOf } from './startup-claims.ts';
+import { coversDesired } from './live-match.ts';
+import { conditionTransitions, nextStatus, type Observation } from './startup-status.ts';
+
+/** Emits a Kubernetes Event about a Startup. */
+export type StartupEvents = (startup: Startup, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+export type StartupReconcilerDeps = {
+  client: KubeClient;
+  startups: Informer<Startup>;
+  templates: Informer<StartupTemplate>;
+  nodes: Informer<KubeObject & NodeLike>;
+  /** Informers of the kinds `desiredObjects` produces, by kind: the live state a no-op apply is skipped against. */
+  owned: ReadonlyMap<string, Informer>;
+  ledger: AllocationLedger;
+  config: {
+    namespace: string;
+    gatewayPort: number;
+    maxActiveStartups: number;
+    capacityCpu?: string | undefined;
+    capacityMemory?: string | undefined;
+    nodePortRange: PortPool;
+  };
+  events: StartupEvents;
+  metrics: Metrics;
+  clock: Clock;
+};
+
+/** How soon a Startup that waits for room elsewhere (a slot, capacity, node ports) is looked at again. */
+export const WAITING_RECHECK_MS = 30_000;
+
+type Allocation = NonNullable<StartupStatus['allocation']>;
+
+/**
+ * Reconciles one Startup: admission, then allocation, then the desired objects by
+ * server-side apply, then status. Level-based: every pass starts from the spec, the
+ * informer caches and the statuses of all Startups, never from what an earlier pass did;
+ * objects already as desired are not applied again and an unchanged status is not
+ * written, so a pass with nothing to do makes no write at all.
+ *
+ * Deletion needs no code here: every child has the Startup as controlling owner, so the
+ * garbage collector removes the namespace and its contents, and the slot and node ports
+ * are free the moment the Startup leaves the cache (see AllocationLedger).
+ */
+export class StartupReconciler {
+  readonly #d: StartupReconcilerDeps;
+  /** uids whose database Secret is known to exist: Secrets are never cached, so this spares a GET per pass. */
+  readonly #secretsEnsured = new Set<string>();
+
+  constructor(deps: StartupReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(name: string, ctx: ReconcileContext): Promise<ReconcileOutcome> {
+    const startup = this.#d.startups.get(name);
+    try {
+      if (!startup || startup.metadata.deletionTimestamp) return undefined;
+      return await this.#reconcile(startup, ctx);
+    } finally {
+      this.#countPhases();
+    }
+  }
+
+  async #reconcile(startup: Startup, ctx: ReconcileContext): Promise<ReconcileOutcome> {
+    const d = this.#d;
+    const name = startup.metadata.name;
+    let spec;
+    try {
+      spec = parseSpec(startup);
+    } catch (err) {
+      throw new TerminalError(`spec does not validate: ${(err as Error).message}`);
+    }
+    const services = servicesOf(spec, d.templates.get(spec.template));
+    const decision = d.ledger.allocate(
+      d.startups.list().map(claimOf),
+      name,
+      spec.expose === 'NodePort' ? services.map((s) => s.name) : [],
+      { maxActive: d.config.maxActiveStartups, capacity: factoryCapacity(d.nodes.list(), d.config) },
+      d.config.nodePortRange,
+    );
+
+    if (!decision.admission.admitted) {
+      await this.#writeStatus(startup, { kind: 'Queued', reason: decision.admission.reason, message: decision.admission.message });
+      return { requeueAfter: WAITING_RECHECK_MS };
+    }
+    const namespace = startupNamespace(name);
+    const nodePorts = decision.nodePorts;
+    if (!nodePorts?.ok) {
+      const message = nodePorts ? `needs ${nodePorts.needed} node ports, ${nodePorts.free} free in ${d.config.nodePortRange.first}-${d.config.nodePortRange.last}` : 'no node-port decision';
+      const held = startup.status?.allocation ?? { namespace, services: withNodePorts(services, {}), nodePorts: [], databaseName: databaseName(name) };
+      await this.#writeStatus(startup, { kind: 'Stalled', reason: 'NodePortsExhausted', message, allocation: held });
+      return { requeueAfter: WAITING_RECHECK_MS };
+    }
+
+    const resolved = withNodePorts(services, nodePorts.ports);
+    const allocation: Allocation = {
+      namespace,
+      services: resolved,
+      nodePorts: Object.values(nodePorts.ports).sort((a, b) => a - b),
+      databaseName: databaseName(name),
+    };
+    // The allocation reaches the status before any Service uses it, so a restarted
+    // operator (whose ledger is the statuses) can never hand the same port out twice.
+    let current = startup;
+    if (!coversDesired(startup.status?.allocation, allocation) || !coversDesired(allocation, startup.status?.allocation)) {
+      current = await this.#writeStatus(startup, { kind: 'Provisioning', reason: 'Provisioning', message: 'creating namespace, quota, network policy and services', allocation });
+    }
+
+    const ref = { name, uid: startup.metadata.uid ?? '' };
+    let applied = 0;
+    try {
+      for (const desired of desiredObjects({
+        startup: ref,
+        resources: spec.resources,
+        expose: spec.expose,
+        services: resolved,
+        operatorNamespace: d.config.namespace,
+        gatewayPort: d.config.gatewayPort,
+      })) {
+        if (coversDesired(this.#live(desired), desired)) continue;
+        await d.client.serverSideApply(desired, { force: true });
+        applied++;
+      }
+      await this.#ensureDatabaseSecret(startup, services);
+    } catch (err) {
+      await this.#writeStatus(current, { kind: 'Provisioning', reason: 'ApplyFailed', message: (err as Error).message.slice(0, 1024), allocation });
+      throw err;
+    }
+    if (applied > 0) ctx.log.info({ applied }, 'applied desired objects');
+    await this.#writeStatus(current, { kind: 'Provisioned', allocation });
+    return undefined;
+  }
+
+  #live(desired: KubeObject): KubeObject | undefined {
+    const informer = this.#d.owned.get(desired.kind);
+    if (!informer) throw new Error(`no informer for owned kind ${desired.kind}`);
+    return informer.get(desired.metadata.name ?? '', desired.metadata.namespace);
+  }
+
+  /**
+   * Created once, never applied: a later pass must not rotate a password the database
+   * already uses. The password comes from the CSPRNG and goes nowhere but the Secret.
+   */
+  async #ensureDatabaseSecret(startup: Startup, services: Parameters<typeof desiredDatabaseSecret>[1]): Promise<void> {
+    const uid = startup.metadata.uid ?? '';
+    if (this.#secretsEnsured.has(uid)) return;
+    const ref = { apiVersion: 'v1', kind: 'Secret', name: DATABASE_SECRET, namespace: startupNamespace(startup.metadata.name) };
+    if (!(await this.#d.client.getOptional(ref))) {
+      try {
+        await this.#d.client.create(desiredDatabaseSecret({ name: startup.metadata.name, uid }, services, randomBytes(24).toString('base64url')));
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    this.#secretsEnsured.add(uid);
+  }
+
+  /**
+   * Writes the status the observation calls for, through the status subresource and only
+   * when it differs. A conflict means someone else (another part of the operator) wrote
+   * status in between: re-read and recompute on top of theirs, so their fields survive.
+   */
+  async #writeStatus(startup: Startup, observation: Observation): Promise<Startup> {
+    const d = this.#d;
+    const now = new Date(d.clock.now());
+    const generation = { generation: startup.metadata.generation ?? 0, suspend: startup.spec?.suspend ?? false };
+    let base = startup;
+    let fresh = false;
+    const written = await retryOnConflict(async () => {
+      if (fresh) base = await d.client.get<Startup>({ apiVersion: API_GROUP_VERSION, kind: 'Startup', name: startup.metadata.name });
+      fresh = true;
+      const status = nextStatus(base.status, generation, observation, now);
+      if (status === base.status) return base;
+      return d.client.replace<Startup>({ ...base, status }, { subresource: 'status' });
+    });
+    this.#announce(startup, base.status, written.status);
+    return written;
+  }
+
+  #announce(startup: Startup, before: StartupStatus | undefined, after: StartupStatus | undefined): void {
+    if (!after || before === after) return;
+    if (after.phase !== before?.phase) {
+      this.#d.events(startup, 'Normal', `Phase${after.phase}`, `phase ${before?.phase ?? '(none)'} -> ${after.phase}`);
+    }
+    for (const t of conditionTransitions(before, after)) {
+      if (t.type === 'Reconciling') continue;
+      const warning = (t.type === 'Stalled' && t.status === 'True') || (t.type !== 'Stalled' && t.status === 'False' && t.reason !== 'Queued' && t.reason !== 'Provisioning');
+      this.#d.events(startup, warning ? 'Warning' : 'Normal', t.reason, `${t.type}=${t.status}: ${t.message}`);
+    }
+  }
+
+  #countPhases(): void {
+    const counts = new Map<string, number>(STARTUP_PHASES.map((p) => [p, 0]));
+    for (const s of this.#d.startups.list()) {
+      const phase = s.status?.phase;
+      if (phase) counts.set(phase, (counts.get(phase) ?? 0) + 1);
+    }
+    for (const [phase, count] of counts) this.#d.metrics.startups.set({ phase }, count);
+  }
+}
