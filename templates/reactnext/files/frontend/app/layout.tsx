@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import { startup } from '@/lib/startup';
-import './globals.css';
+import '@/lib/globals.css';
 
 export const metadata: Metadata = {
   title: startup.displayName,

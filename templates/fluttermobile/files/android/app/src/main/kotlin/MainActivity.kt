@@ -1,0 +1,5 @@
+package {{ parameters.androidPackage }}
+
+import io.flutter.embedding.android.FlutterActivity
+
+class MainActivity : FlutterActivity()
