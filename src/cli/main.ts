@@ -4,6 +4,7 @@ import { CliError } from './errors.ts';
 type Command = { run(argv: string[]): Promise<number | void> };
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   version: { summary: 'print the version', load: () => import('./commands/version.ts') },
+  operator: { summary: 'run the operator', load: () => import('./commands/operator.ts') },
   crds: { summary: 'print the CustomResourceDefinitions', load: () => import('./commands/crds.ts') },
   render: { summary: 'render a template to a directory', load: () => import('./commands/render.ts') },
 };

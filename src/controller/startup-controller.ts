@@ -1,15 +1,12 @@
 import { API_GROUP_VERSION, type Startup, type StartupTemplate } from '../api/index.ts';
 import type { NodeLike } from '../admission/capacity.ts';
 import { AllocationLedger } from '../admission/ledger.ts';
-import type { KubeClient, KubeObject } from '../kube/client.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { OperatorConfig } from '../operator/config.ts';
+import type { KubeObject } from '../kube/client.ts';
+import type { Manager } from '../operator/manager.ts';
 import { MANAGED_SELECTOR } from '../provisioning/metadata.ts';
-import type { EventRecorder } from './events.ts';
+import type { Controller } from './runtime/controller.ts';
+import { enqueueOwner, objectKey, type Informer } from './runtime/informer.ts';
 import { systemClock, type Clock } from './runtime/clock.ts';
-import { Controller } from './runtime/controller.ts';
-import { Informer, enqueueOwner, objectKey } from './runtime/informer.ts';
 import { StartupReconciler } from './startup-reconciler.ts';
 
 /** Kinds a provisioned Startup consists of (all but its Secret, which is never cached). */
@@ -22,93 +19,56 @@ const OWNED_KINDS = [
   ['v1', 'Service'],
 ] as const;
 
-export type StartupControllerOptions = {
-  client: KubeClient;
-  logger: Logger;
-  metrics: Metrics;
-  recorder: EventRecorder;
-  config: Pick<OperatorConfig, 'namespace' | 'gatewayPort' | 'maxActiveStartups' | 'capacityCpu' | 'capacityMemory' | 'nodePortRange' | 'workers' | 'resyncSeconds' | 'startupSelector'>;
-  clock?: Clock;
-};
+export type StartupControllerHandle = { controller: Controller; startups: Informer<Startup> };
 
 /**
- * The Startup controller with the informers it reads: Startups, StartupTemplates (default
- * services), Nodes (capacity) and the owned kinds, label-selected so only our objects are
- * cached. A change to any owned object enqueues its Startup, which is how a hand edit is
- * reverted; any change among Startups or Nodes re-examines the waiting ones, since a
- * freed slot, capacity or node port may be theirs now.
+ * Registers the Startup controller and the informers it reads with the manager:
+ * Startups, StartupTemplates (default services), Nodes (capacity) and the owned kinds,
+ * label-selected so only our objects are cached. A change to any owned object enqueues
+ * its Startup, which is how a hand edit is reverted; any change among Startups or Nodes
+ * re-examines the waiting ones, since a freed slot, capacity or node port may be theirs.
  */
-export class StartupController {
-  readonly controller: Controller;
-  readonly startups: Informer<Startup>;
-  readonly informers: Informer<KubeObject>[];
+export function setupStartupController(manager: Manager, clock: Clock = systemClock): StartupControllerHandle {
+  const { config } = manager;
+  const startups = manager.informer<Startup>({
+    apiVersion: API_GROUP_VERSION,
+    kind: 'Startup',
+    ...(config.startupSelector ? { labelSelector: config.startupSelector } : {}),
+  });
+  // Only the Startup informer resyncs: a resync of the others would enqueue the same Startups again.
+  const templates = manager.informer<StartupTemplate>({ apiVersion: API_GROUP_VERSION, kind: 'StartupTemplate', resyncMs: 0 });
+  const nodes = manager.informer<KubeObject & NodeLike>({ apiVersion: 'v1', kind: 'Node', resyncMs: 0 });
+  const owned = new Map(OWNED_KINDS.map(([apiVersion, kind]) =>
+    [kind, manager.informer({ apiVersion, kind, labelSelector: MANAGED_SELECTOR, resyncMs: 0 })] as const));
+  manager.metrics.trackStartupPhases(() => startups.list());
 
-  constructor(o: StartupControllerOptions) {
-    const clock = o.clock ?? systemClock;
-    const informer = <T extends KubeObject>(apiVersion: string, kind: string, extra: { labelSelector?: string; resyncMs?: number } = {}) =>
-      new Informer<T>({ client: o.client, logger: o.logger, apiVersion, kind, clock, ...extra });
+  const reconciler = new StartupReconciler({
+    client: manager.client,
+    startups,
+    templates,
+    nodes,
+    owned,
+    ledger: new AllocationLedger(),
+    config,
+    events: (startup, type, reason, note) => manager.events.record(startup, { type, reason, action: 'Provision', note }),
+    clock,
+  });
+  const controller = manager.controller({ name: 'startup', reconcile: (key, ctx) => reconciler.reconcile(key, ctx) });
 
-    this.startups = informer<Startup>(API_GROUP_VERSION, 'Startup', {
-      resyncMs: o.config.resyncSeconds * 1000,
-      ...(o.config.startupSelector ? { labelSelector: o.config.startupSelector } : {}),
-    });
-    const templates = informer<StartupTemplate>(API_GROUP_VERSION, 'StartupTemplate');
-    const nodes = informer<KubeObject & NodeLike>('v1', 'Node');
-    const owned = new Map(OWNED_KINDS.map(([apiVersion, kind]) => [kind, informer(apiVersion, kind, { labelSelector: MANAGED_SELECTOR })] as const));
-
-    const reconciler = new StartupReconciler({
-      client: o.client,
-      startups: this.startups,
-      templates,
-      nodes,
-      owned,
-      ledger: new AllocationLedger(),
-      config: o.config,
-      events: (startup, type, reason, note) => o.recorder.record(startup, { type, reason, action: 'Provision', note }),
-      metrics: o.metrics,
-      clock,
-    });
-    this.controller = new Controller({
-      name: 'startup',
-      reconcile: (key, ctx) => reconciler.reconcile(key, ctx),
-      logger: o.logger,
-      metrics: o.metrics,
-      workers: o.config.workers,
-      clock,
-    });
-
-    const enqueue = (key: string) => this.controller.enqueue(key);
-    const enqueueWaiting = () => {
-      for (const s of this.startups.list()) if (s.status?.phase !== 'Running' && s.status?.phase !== 'Suspended') enqueue(s.metadata.name);
-    };
-    this.startups.addHandlers({
-      add: (s) => { enqueue(objectKey(s)); enqueueWaiting(); },
-      update: (s, old) => { enqueue(objectKey(s)); if (s !== old) enqueueWaiting(); },
-      delete: () => enqueueWaiting(),
-    });
-    templates.addHandlers({
-      add: (t) => this.#enqueueUsers(t.metadata.name),
-      update: (t, old) => { if (t !== old) this.#enqueueUsers(t.metadata.name); },
-      delete: (t) => this.#enqueueUsers(t.metadata.name),
-    });
-    nodes.addHandlers({ add: enqueueWaiting, delete: enqueueWaiting });
-    for (const i of owned.values()) i.addHandlers(enqueueOwner(enqueue));
-    this.informers = [this.startups, templates, nodes, ...owned.values()] as Informer<KubeObject>[];
-  }
-
-  /** Starts the informers, waits for their caches, then the workers: no decision is made from a half-filled cache. */
-  async start(): Promise<void> {
-    for (const i of this.informers) i.start();
-    await Promise.all(this.informers.map((i) => i.waitForSync()));
-    this.controller.start();
-  }
-
-  async stop(deadlineMs: number): Promise<void> {
-    await this.controller.stop(deadlineMs);
-    await Promise.all(this.informers.map((i) => i.stop()));
-  }
-
-  #enqueueUsers(template: string): void {
-    for (const s of this.startups.list()) if (s.spec?.template === template) this.controller.enqueue(s.metadata.name);
-  }
+  const enqueue = (key: string) => controller.enqueue(key);
+  const enqueueWaiting = () => {
+    for (const s of startups.list()) if (s.status?.phase !== 'Running' && s.status?.phase !== 'Suspended') enqueue(s.metadata.name);
+  };
+  const enqueueUsers = (template: StartupTemplate) => {
+    for (const s of startups.list()) if (s.spec?.template === template.metadata.name) enqueue(s.metadata.name);
+  };
+  startups.addHandlers({
+    add: (s) => { enqueue(objectKey(s)); enqueueWaiting(); },
+    update: (s, old) => { enqueue(objectKey(s)); if (s !== old) enqueueWaiting(); },
+    delete: () => enqueueWaiting(),
+  });
+  templates.addHandlers({ add: enqueueUsers, update: (t, old) => { if (t !== old) enqueueUsers(t); }, delete: enqueueUsers });
+  nodes.addHandlers({ add: enqueueWaiting, delete: enqueueWaiting });
+  for (const informer of owned.values()) informer.addHandlers(enqueueOwner(enqueue));
+  return { controller, startups };
 }

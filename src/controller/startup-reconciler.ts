@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { API_GROUP_VERSION, STARTUP_PHASES, startupNamespace, type Startup, type StartupStatus, type StartupTemplate } from '../api/index.ts';
+import { API_GROUP_VERSION, startupNamespace, type Startup, type StartupStatus, type StartupTemplate } from '../api/index.ts';
 import { factoryCapacity, type NodeLike } from '../admission/capacity.ts';
 import type { AllocationLedger } from '../admission/ledger.ts';
 import type { PortPool } from '../admission/node-ports.ts';
@@ -9,7 +9,6 @@ import { TerminalError } from './runtime/controller.ts';
 import type { Clock } from './runtime/clock.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isAlreadyExists, retryOnConflict } from '../kube/errors.ts';
-import type { Metrics } from '../observability/metrics.ts';
 import { DATABASE_SECRET, databaseName, desiredDatabaseSecret } from '../provisioning/database.ts';
 import { desiredObjects } from '../provisioning/desired.ts';
 import { withNodePorts } from '../provisioning/services.ts';
@@ -37,7 +36,6 @@ export type StartupReconcilerDeps = {
     nodePortRange: PortPool;
   };
   events: StartupEvents;
-  metrics: Metrics;
   clock: Clock;
 };
 
@@ -68,12 +66,8 @@ export class StartupReconciler {
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<ReconcileOutcome> {
     const startup = this.#d.startups.get(name);
-    try {
-      if (!startup || startup.metadata.deletionTimestamp) return undefined;
-      return await this.#reconcile(startup, ctx);
-    } finally {
-      this.#countPhases();
-    }
+    if (!startup || startup.metadata.deletionTimestamp) return undefined;
+    return this.#reconcile(startup, ctx);
   }
 
   async #reconcile(startup: Startup, ctx: ReconcileContext): Promise<ReconcileOutcome> {
@@ -202,14 +196,5 @@ export class StartupReconciler {
       const warning = (t.type === 'Stalled' && t.status === 'True') || (t.type !== 'Stalled' && t.status === 'False' && t.reason !== 'Queued' && t.reason !== 'Provisioning');
       this.#d.events(startup, warning ? 'Warning' : 'Normal', t.reason, `${t.type}=${t.status}: ${t.message}`);
     }
-  }
-
-  #countPhases(): void {
-    const counts = new Map<string, number>(STARTUP_PHASES.map((p) => [p, 0]));
-    for (const s of this.#d.startups.list()) {
-      const phase = s.status?.phase;
-      if (phase) counts.set(phase, (counts.get(phase) ?? 0) + 1);
-    }
-    for (const [phase, count] of counts) this.#d.metrics.startups.set({ phase }, count);
   }
 }
