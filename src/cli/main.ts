@@ -7,6 +7,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   operator: { summary: 'run the operator', load: () => import('./commands/operator.ts') },
   crds: { summary: 'print the CustomResourceDefinitions', load: () => import('./commands/crds.ts') },
   render: { summary: 'render a template to a directory', load: () => import('./commands/render.ts') },
+  template: { summary: 'validate or pack a template directory', load: () => import('./commands/template.ts') },
+  export: { summary: "write a startup's rendered scaffold to a directory", load: () => import('./commands/export.ts') },
 };
 
 function usage(): string {
