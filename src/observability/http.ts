@@ -65,6 +65,11 @@ export class HttpServer {
     return server.address() as AddressInfo;
   }
 
+  /** Where the server listens (port 0 picks a free one), once listening. */
+  address(): AddressInfo | undefined {
+    return (this.server?.address() as AddressInfo | null) ?? undefined;
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeConfig } from '../../support/cluster.ts';
+import { Informer } from '../../../src/controller/runtime/informer.ts';
+import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import { ApiProxy, capturingLogger, eventually, logger, newClient, testNamespace } from './helpers.ts';
+
+let client: KubeClient;
+let ns: { name: string; cleanup: () => Promise<void> };
+const stops: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  client = newClient().client;
+  ns = await testNamespace(client, 'rt-informer');
+});
+afterAll(async () => {
+  for (const stop of stops) await stop();
+  await ns.cleanup();
+});
+
+const configMap = (name: string, data: Record<string, string>, labels: Record<string, string> = { suite: 'informer' }) =>
+  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name, labels }, data });
+
+function recordingInformer(c: KubeClient, extra: Partial<ConstructorParameters<typeof Informer>[0]> = {}) {
+  const seen: string[] = [];
+  const informer = new Informer<KubeObject & { data?: Record<string, string> }>({
+    client: c, logger, apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, labelSelector: 'suite=informer',
+    backoff: { baseMs: 100, maxMs: 1000 }, ...extra,
+  });
+  informer.addHandlers({
+    add: (o) => seen.push(`add ${o.metadata.name}`),
+    update: (o, old) => seen.push(o === old ? `resync ${o.metadata.name}` : `update ${o.metadata.name}`),
+    delete: (o) => seen.push(`delete ${o.metadata.name}`),
+  });
+  informer.start();
+  stops.push(() => informer.stop());
+  return { informer, seen };
+}
+
+describe('Informer against the API server', () => {
+  it('lists, then sees creates, updates and deletes, and only label-selected objects', async () => {
+    await client.create(configMap('before', { a: '1' }));
+    const { informer, seen } = recordingInformer(client);
+    await informer.waitForSync();
+    expect(informer.healthy()).toBe(true);
+    expect(informer.get('before', ns.name)?.data).toEqual({ a: '1' });
+
+    await client.create(configMap('after', { b: '1' }));
+    await client.create(configMap('unrelated', { c: '1' }, { suite: 'other' }));
+    await client.serverSideApply(configMap('after', { b: '2' }));
+    await client.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, name: 'before' });
+    await eventually(() => seen.includes('delete before'), 10_000, 'the delete event');
+    expect(seen).toEqual(['add before', 'add after', 'update after', 'delete before']);
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(['after']);
+    expect(informer.get('after', ns.name)?.data).toEqual({ b: '2' });
+    expect(informer.get('unrelated', ns.name)).toBeUndefined();
+  });
+
+  it('hands every cached object to update on each resync', async () => {
+    const { informer, seen } = recordingInformer(client, { resyncMs: 300 });
+    await informer.waitForSync();
+    await eventually(() => seen.filter((s) => s === 'resync after').length >= 2, 5000, 'two resyncs');
+  });
+
+  it('recovers when its connections are cut, relisting what changed meanwhile, and says so in healthy()', async () => {
+    const proxy = new ApiProxy();
+    stops.push(() => proxy.stop());
+    const kc = await proxy.start(new URL(kubeConfig().getCurrentCluster()!.server));
+    const { informer } = recordingInformer(newClient(kc).client);
+    await informer.waitForSync();
+    const connectionsBefore = proxy.connections;
+
+    proxy.reset();
+    await eventually(() => !informer.healthy(), 5000, 'the informer to notice the cut');
+    await client.create(configMap('during-outage', { x: '1' }));
+    await eventually(() => informer.get('during-outage', ns.name), 15_000, 'the object created during the outage');
+    await eventually(() => informer.healthy(), 5000, 'healthy again');
+    expect(proxy.connections).toBeGreaterThan(connectionsBefore);
+
+    await client.create(configMap('after-recovery', { y: '1' }));
+    await eventually(() => informer.get('after-recovery', ns.name), 10_000, 'a watch event after recovery');
+  });
+
+  it('restarts a watch that went silent (watchdog), then sees what it missed', async () => {
+    const proxy = new ApiProxy();
+    stops.push(() => proxy.stop());
+    const kc = await proxy.start(new URL(kubeConfig().getCurrentCluster()!.server));
+    const { log, lines } = capturingLogger();
+    const { informer } = recordingInformer(newClient(kc).client, { watchdogMs: 1500, watchTimeoutSeconds: [1, 1], logger: log });
+    await informer.waitForSync();
+    // Healthy watches end cleanly every second and resume: the watchdog stays quiet.
+    await new Promise((r) => setTimeout(r, 2500));
+    const watchdogFired = () => lines.some((l) => l.includes('no watch event, bookmark or reconnection for 1500 ms'));
+    expect(watchdogFired()).toBe(false);
+
+    proxy.freeze();
+    await client.create(configMap('while-silent', { z: '1' }));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(informer.get('while-silent', ns.name)).toBeUndefined();
+    await eventually(() => informer.get('while-silent', ns.name), 15_000, 'the watchdog to restart the watch');
+    expect(watchdogFired()).toBe(true);
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '../../support/cluster.ts';
+import { LeaderElector } from '../../../src/controller/runtime/leader-election.ts';
+import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import { eventually, logger, newClient, testNamespace } from './helpers.ts';
+
+let client: KubeClient;
+let ns: { name: string; cleanup: () => Promise<void> };
+beforeAll(async () => {
+  client = newClient().client;
+  ns = await testNamespace(client, 'rt-lease');
+});
+afterAll(async () => { await ns.cleanup(); });
+
+type Lease = KubeObject & { spec: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number } };
+
+function candidate(identity: string, lease: string) {
+  const state = { leading: false, started: 0, stopped: 0 };
+  const stop = new AbortController();
+  const elector = new LeaderElector({
+    // Each candidate has its own client, as separate replicas would.
+    client: newClient().client, logger, namespace: ns.name, name: lease, identity,
+    onStartedLeading: () => { state.leading = true; state.started = Date.now(); },
+    onStoppedLeading: () => { state.leading = false; state.stopped = Date.now(); },
+  });
+  const done = elector.run(stop.signal);
+  return { state, stop: () => { stop.abort(); return done; }, done };
+}
+
+describe('LeaderElector on a real Lease (15 s / 10 s / 2 s)', () => {
+  it('lets exactly one candidate lead; on release the other takes over within a few seconds', async () => {
+    const lease = uniqueName('lease');
+    const a = candidate('replica-a', lease);
+    const b = candidate('replica-b', lease);
+    await eventually(() => a.state.leading || b.state.leading, 10_000, 'a leader');
+    // Several retry periods later there is still exactly one leader.
+    await new Promise((r) => setTimeout(r, 5000));
+    expect([a.state.leading, b.state.leading].filter(Boolean)).toHaveLength(1);
+    const [leader, follower] = a.state.leading ? [a, b] : [b, a];
+    const leaderId = a.state.leading ? 'replica-a' : 'replica-b';
+    const followerId = a.state.leading ? 'replica-b' : 'replica-a';
+    const held = await client.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: lease });
+    expect(held.spec.holderIdentity).toBe(leaderId);
+    expect(held.spec.leaseDurationSeconds).toBe(15);
+
+    expect(await leader.stop()).toEqual({ lost: false });
+    const releasedAt = Date.now();
+    expect(leader.state.leading).toBe(false);
+    await eventually(() => follower.state.leading, 5000, 'the follower to take over');
+    // Well under the 15 s lease duration: the release, not expiry, handed it over.
+    expect(follower.state.started - releasedAt).toBeLessThan(5000);
+    const taken = await client.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: lease });
+    expect(taken.spec.holderIdentity).toBe(followerId);
+    expect(taken.spec.leaseTransitions).toBeGreaterThanOrEqual(1);
+    await follower.stop();
+    const released = await client.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: lease });
+    expect(released.spec.holderIdentity ?? '').toBe('');
+  });
+
+  it('does not take a Lease another holder keeps renewing', async () => {
+    const lease = uniqueName('lease');
+    const a = candidate('holder', lease);
+    await eventually(() => a.state.leading, 10_000, 'the first holder');
+    const b = candidate('challenger', lease);
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(b.state.leading).toBe(false);
+    await b.stop();
+    await a.stop();
+  });
+});
