@@ -12,7 +12,7 @@ import { isConflict, isNotFound } from './errors.ts';
 type Handler = (req: IncomingMessage, body: string) => { status: number; body?: unknown; headers?: Record<string, string> };
 let server: Server | undefined;
 
-async function serve(handler: Handler): Promise<{ client: KubeClient; metrics: Metrics; seen: { method: string; url: string; contentType: string; body: string; at: number }[] }> {
+async function serve(handler: Handler, requestTimeoutMs?: number): Promise<{ client: KubeClient; metrics: Metrics; seen: { method: string; url: string; contentType: string; body: string; at: number }[] }> {
   const seen: { method: string; url: string; contentType: string; body: string; at: number }[] = [];
   server = createServer((req, res) => {
     let body = '';
@@ -20,6 +20,7 @@ async function serve(handler: Handler): Promise<{ client: KubeClient; metrics: M
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, contentType: String(req.headers['content-type'] ?? ''), body, at: Date.now() });
       const out = handler(req, body);
+      if (out.status === 0) return; // never answer: a dead connection
       res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
       res.end(out.body === undefined ? '' : JSON.stringify(out.body));
     });
@@ -33,10 +34,11 @@ async function serve(handler: Handler): Promise<{ client: KubeClient; metrics: M
     currentContext: 'x',
   });
   const metrics = new Metrics({ defaultMetrics: false });
-  return { client: new KubeClient(kc, { qps: 1000, burst: 1000, metrics }), metrics, seen };
+  return { client: new KubeClient(kc, { qps: 1000, burst: 1000, metrics, ...(requestTimeoutMs ? { requestTimeoutMs } : {}) }), metrics, seen };
 }
 
 afterEach(async () => {
+  server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
   server = undefined;
 });
@@ -93,5 +95,11 @@ describe('KubeClient', () => {
     const list = await client.list('v1', 'Namespace');
     expect(list.items.map((i) => [i.kind, i.metadata.name])).toEqual([['Namespace', 'a'], ['Namespace', 'b']]);
     expect(list.metadata.resourceVersion).toBe('7');
+  });
+
+  it('abandons a request the server never answers, after the request timeout', async () => {
+    const { client, metrics } = await serve(() => ({ status: 0 }), 200);
+    await expect(client.request('GET', '/api/v1/namespaces')).rejects.toThrow();
+    expect(await metrics.registry.metrics()).toContain('startup_factory_api_requests_total{verb="list",code="error"} 1');
   });
 });

@@ -55,6 +55,8 @@ export interface KubeClientOptions {
   clock?: Clock;
   /** How many times a 429 is retried (after its Retry-After) before it surfaces. */
   maxThrottleRetries?: number;
+  /** Every request but a watch is abandoned after this long, so a dead connection cannot hang a reconcile (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 interface RequestOptions {
@@ -80,6 +82,7 @@ export class KubeClient {
   private readonly clock: Clock;
   private readonly metrics: Metrics | undefined;
   private readonly maxThrottleRetries: number;
+  private readonly requestTimeoutMs: number;
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
   private total = 0;
   private mutating = 0;
@@ -89,6 +92,7 @@ export class KubeClient {
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics;
     this.maxThrottleRetries = options.maxThrottleRetries ?? 5;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.bucket = new TokenBucket(options.qps, options.burst, this.clock);
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(this.server(), {}),
@@ -295,8 +299,14 @@ export class KubeClient {
   private async send(ctx: RequestContext): Promise<ResponseContext> {
     const method = ctx.getHttpMethod().toString();
     const verb = requestVerb(method, ctx.getUrl(), ctx.getHeaders()['Content-Type']);
+    const callerSignal = ctx.getSignal();
     for (let attempt = 0; ; attempt++) {
-      await sleep(this.clock, this.bucket.reserve());
+      if (verb !== 'watch') {
+        const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+        ctx.setSignal(callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout);
+      }
+      await sleep(this.clock, this.bucket.reserve(), callerSignal);
+      callerSignal?.throwIfAborted();
       this.total++;
       if (isMutating(method)) this.mutating++;
       let res: ResponseContext;
@@ -311,7 +321,7 @@ export class KubeClient {
       // API Priority and Fairness told us to slow down: wait as long as it asks, at most a minute.
       const wait = Math.min(60_000, retryAfterMs(res.headers['retry-after'], this.clock.now()));
       await res.body.text();
-      await sleep(this.clock, wait, ctx.getSignal());
+      await sleep(this.clock, wait, callerSignal);
     }
   }
 }

@@ -119,7 +119,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async run(): Promise<void> {
     const stopped = this.stopController.signal;
     const path = await this.collectionPath();
-    while (!stopped.aborted) {
+    while (path !== undefined && !stopped.aborted) {
       const attempt = new AbortController();
       const onStop = () => attempt.abort();
       stopped.addEventListener('abort', onStop, { once: true });
@@ -151,18 +151,20 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.syncWaiters.splice(0).forEach((w) => w());
   }
 
-  private async collectionPath(): Promise<string> {
-    for (let attempt = 0; ; attempt++) {
+  /** The kind's collection path, retried until discovery knows the kind (a CRD may be installed later); undefined once stopped. */
+  private async collectionPath(): Promise<string | undefined> {
+    const stopped = this.stopController.signal;
+    for (let attempt = 0; !stopped.aborted; attempt++) {
       try {
         return await this.o.client.resourcePath(this.o.apiVersion, this.o.kind, this.o.namespace);
       } catch (err) {
-        if (this.stopController.signal.aborted) throw err;
         this.degraded = true;
         this.lastError = err instanceof Error ? err.message : String(err);
         this.log.warn({ err }, 'cannot resolve the kind yet; retrying');
-        await sleep(this.clock, backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: 0.2 }), this.stopController.signal);
+        await sleep(this.clock, backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: 0.2 }), stopped);
       }
     }
+    return undefined;
   }
 
   private async relist(signal: AbortSignal): Promise<void> {
