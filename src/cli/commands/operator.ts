@@ -1,6 +1,6 @@
-import { setupStartupController } from '../../controller/startup-controller.ts';
+import { setupStartupController, type StartupControllerHandle } from '../../controller/startup-controller.ts';
 import { operatorHelp, parseOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
-import { Manager } from '../../operator/manager.ts';
+import { Manager, type ManagerOptions } from '../../operator/manager.ts';
 import { CliError } from '../errors.ts';
 
 const usage = `usage: startup-factory operator [flags]
@@ -11,6 +11,17 @@ environment variable twin; a flag wins over its variable.
 flags:
 ${operatorHelp()}
 `;
+
+export type Operator = { manager: Manager; startups: StartupControllerHandle };
+
+/**
+ * The whole operator, composed: the command runs it, and the integration tests and the
+ * benchmark run this same composition in-process against their cluster.
+ */
+export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptions, 'config'> = {}): Operator {
+  const manager = new Manager({ ...options, config });
+  return { manager, startups: setupStartupController(manager) };
+}
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -23,12 +34,11 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CliError(`operator: ${(err as Error).message}`, 2);
   }
-  let manager: Manager;
+  let operator: Operator;
   try {
-    manager = new Manager({ config });
+    operator = buildOperator(config);
   } catch (err) {
     throw new CliError(`operator: ${(err as Error).message}`);
   }
-  setupStartupController(manager);
-  return manager.run();
+  return operator.manager.run();
 }

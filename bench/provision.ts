@@ -1,0 +1,118 @@
+/**
+ * Time from `kubectl apply` of a Startup to `Ready`, for one Startup and for fifty applied
+ * at once, with the operator running in this process against the cluster in KUBECONFIG
+ * (else the local control plane, brought up if needed). Admission is opened to 50 so the
+ * fifty measure provisioning, not the queue; with the default of 5 they would be admitted
+ * five at a time.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import type { Startup } from '../src/api/index.ts';
+import { getCondition } from '../src/api/conditions.ts';
+import { buildOperator } from '../src/cli/commands/operator.ts';
+import { Informer } from '../src/controller/runtime/informer.ts';
+import { KubeClient, type KubeObject } from '../src/kube/client.ts';
+import { loadKubeConfig } from '../src/kube/config.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { Metrics } from '../src/observability/metrics.ts';
+import { parseOperatorConfig } from '../src/operator/config.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RUN_LABEL = 'bench.startupfactory.dev/run';
+const run = `b${Date.now().toString(36)}`;
+
+function kubeconfigPath(): string | undefined {
+  if (process.env.KUBECONFIG) return undefined;
+  const local = join(root, '.cluster', 'kubeconfig');
+  if (!existsSync(local)) execFileSync('npm', ['run', '--silent', 'cluster:up'], { cwd: root, stdio: 'inherit' });
+  return local;
+}
+
+async function installCrds(client: KubeClient): Promise<void> {
+  const dir = join(root, 'crds');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      await client.serverSideApply(doc.toJSON() as KubeObject, { force: true });
+    }
+  }
+}
+
+const logger = createLogger({ level: 'silent' });
+const path = kubeconfigPath();
+const kc = loadKubeConfig(path);
+const client = new KubeClient(kc, { qps: 200, burst: 400 });
+await installCrds(client);
+
+const config = parseOperatorConfig([
+  '--namespace', `sf-bench-${run}`, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--log-level', 'silent',
+  '--startup-selector', `${RUN_LABEL}=${run}`, '--max-active-startups', '50', '--capacity-cpu', '1000', '--capacity-memory', '1Ti',
+  '--node-port-range', '30100-30299', '--workers', '4',
+], {});
+const operator = buildOperator(config, { kubeConfig: kc, logger, metrics: new Metrics({ defaultMetrics: false }), shutdownDeadlineMs: 5_000 });
+const stop = new AbortController();
+const running = operator.manager.runUntil(stop.signal);
+
+// Watch readiness through an informer of our own, so the measurement reacts to the watch
+// event rather than to a polling interval.
+const readyAt = new Map<string, number>();
+const watcher = new Informer<Startup>({ client, logger, apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', labelSelector: `${RUN_LABEL}=${run}` });
+const waiters: (() => void)[] = [];
+const note = (s: Startup) => {
+  if (readyAt.has(s.metadata.name) || getCondition(s.status?.conditions, 'Ready')?.status !== 'True') return;
+  readyAt.set(s.metadata.name, performance.now());
+  waiters.splice(0).forEach((w) => w());
+};
+watcher.addHandlers({ add: note, update: note });
+watcher.start();
+await watcher.waitForSync();
+await new Promise<void>((resolve) => {
+  const check = () => (operator.startups.startups.hasSynced() ? resolve() : setTimeout(check, 50));
+  check();
+});
+
+function manifest(name: string, expose: 'ClusterIP' | 'NodePort'): KubeObject {
+  return {
+    apiVersion: 'startupfactory.dev/v1alpha1',
+    kind: 'Startup',
+    metadata: { name, labels: { [RUN_LABEL]: run } },
+    spec: { displayName: name, template: 'reactnext', expose },
+  };
+}
+
+async function measure(count: number): Promise<number[]> {
+  const names = Array.from({ length: count }, (_, i) => `${run}-${count}-${i}`);
+  const appliedAt = new Map<string, number>();
+  await Promise.all(names.map(async (name, i) => {
+    appliedAt.set(name, performance.now());
+    await client.create(manifest(name, i % 2 === 0 ? 'NodePort' : 'ClusterIP'));
+  }));
+  const deadline = performance.now() + 600_000;
+  while (!names.every((n) => readyAt.has(n))) {
+    if (performance.now() > deadline) throw new Error(`only ${names.filter((n) => readyAt.has(n)).length} of ${count} Ready after 10 minutes`);
+    await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 1000); });
+  }
+  return names.map((n) => readyAt.get(n)! - appliedAt.get(n)!).sort((a, b) => a - b);
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+try {
+  const one = await measure(1);
+  console.log(`1 Startup: apply -> Ready ${fmt(one[0]!)}`);
+  const started = performance.now();
+  const fifty = await measure(50);
+  console.log(`50 Startups at once: all Ready after ${fmt(performance.now() - started)}; per Startup p50 ${fmt(pct(fifty, 50))}, p95 ${fmt(pct(fifty, 95))}, max ${fmt(fifty.at(-1)!)}`);
+  const counts = operator.manager.client.requestCounts();
+  console.log(`operator API requests: ${counts.total} (${counts.mutating} mutating) for 51 Startups`);
+} finally {
+  stop.abort();
+  await running;
+  await watcher.stop();
+  const startups = await client.list('startupfactory.dev/v1alpha1', 'Startup', { labelSelector: `${RUN_LABEL}=${run}` });
+  await Promise.all(startups.items.map((s) => client.delete({ apiVersion: s.apiVersion, kind: s.kind, name: s.metadata.name! })));
+  await client.delete({ apiVersion: 'v1', kind: 'Namespace', name: config.namespace });
+}

@@ -1,0 +1,107 @@
+import { stringify } from 'yaml';
+import { kubeConfig, kubectl, uniqueName } from '../../support/cluster.ts';
+import { buildOperator, type Operator } from '../../../src/cli/commands/operator.ts';
+import type { Startup, StartupSpecInput } from '../../../src/api/index.ts';
+import { getCondition } from '../../../src/api/conditions.ts';
+import { KubeClient } from '../../../src/kube/client.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
+import { Metrics } from '../../../src/observability/metrics.ts';
+import { parseOperatorConfig } from '../../../src/operator/config.ts';
+
+const RUN_LABEL = 'test.startupfactory.dev/run';
+
+/**
+ * One factory per test file: its own operator namespace and Lease, and a label selector so
+ * it manages only the Startups this file creates (other files, run in parallel, have theirs).
+ */
+export type TestFactory = {
+  run: string;
+  operator: Operator;
+  /** Stops the operator (as SIGTERM would); `start` brings up a fresh one with the same flags. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** The test's own client: its requests never count against the operator's. */
+  client: KubeClient;
+  manifest(name: string, spec: Partial<StartupSpecInput>): string;
+  get(name: string): Promise<Startup>;
+  cleanup(): Promise<void>;
+};
+
+export async function startFactory(flags: string[]): Promise<TestFactory> {
+  const run = uniqueName('run');
+  const namespace = uniqueName('sf-op');
+  const config = parseOperatorConfig([
+    '--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1',
+    '--startup-selector', `${RUN_LABEL}=${run}`, '--log-level', 'silent', ...flags,
+  ], {});
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
+  const client = new KubeClient(kubeConfig(), { qps: 100, burst: 200, metrics: new Metrics({ defaultMetrics: false }) });
+  let stopCurrent: (() => Promise<void>) | undefined;
+
+  const factory: TestFactory = {
+    run,
+    operator: undefined as unknown as Operator,
+    client,
+    async start() {
+      const operator = buildOperator(config, {
+        kubeConfig: kubeConfig(),
+        logger,
+        metrics: new Metrics({ defaultMetrics: false }),
+        shutdownDeadlineMs: 5_000,
+        lease: { durationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 },
+      });
+      const abort = new AbortController();
+      const running = operator.manager.runUntil(abort.signal);
+      factory.operator = operator;
+      stopCurrent = async () => { abort.abort(); await running; };
+    },
+    async stop() {
+      await stopCurrent?.();
+      stopCurrent = undefined;
+    },
+    manifest(name, spec) {
+      return stringify({
+        apiVersion: 'startupfactory.dev/v1alpha1',
+        kind: 'Startup',
+        metadata: { name, labels: { [RUN_LABEL]: run } },
+        spec: { displayName: name, template: 'reactnext', ...spec },
+      });
+    },
+    get(name) {
+      return client.get<Startup>({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', name });
+    },
+    async cleanup() {
+      await factory.stop();
+      await kubectl(['delete', 'startups', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
+      await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
+    },
+  };
+  await factory.start();
+  return factory;
+}
+
+export async function apply(manifests: string[]): Promise<void> {
+  const { code, stderr } = await kubectl(['apply', '-f', '-'], { input: manifests.join('---\n') });
+  if (code !== 0) throw new Error(`kubectl apply failed: ${stderr}`);
+}
+
+export function condition(startup: Startup, type: string) {
+  return getCondition(startup.status?.conditions, type);
+}
+
+export const isReady = (s: Startup) => condition(s, 'Ready')?.status === 'True' && s.status?.observedGeneration === s.metadata.generation;
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

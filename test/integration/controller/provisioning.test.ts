@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, uniqueName } from '../../support/cluster.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
+import { apply, condition, isReady, startFactory, waitFor, type TestFactory } from './operator.ts';
+
+// A pool of four node ports, private to this file: one NodePort Startup (three services)
+// fits, a second cannot until the first is gone.
+const POOL = { first: 30010, last: 30013 };
+let factory: TestFactory;
+
+beforeAll(async () => {
+  factory = await startFactory(['--node-port-range', `${POOL.first}-${POOL.last}`, '--capacity-cpu', '8', '--capacity-memory', '16Gi']);
+});
+afterAll(async () => {
+  await factory?.cleanup();
+});
+
+type Json = any;
+const getIn = (kind: string, name: string, namespace: string): Promise<Json> => factory.client.get({ apiVersion: kind === 'NetworkPolicy' ? 'networking.k8s.io/v1' : 'v1', kind, name, namespace });
+const mutatingWrites = () => factory.operator.manager.client.requestCounts().mutating;
+
+async function reconcileCount(): Promise<number> {
+  const metric = await factory.operator.manager.metrics.reconcileTotal.get();
+  return metric.values.filter((v) => v.labels.controller === 'startup').reduce((n, v) => n + v.value, 0);
+}
+
+async function namespaceGone(namespace: string): Promise<boolean> {
+  const { code, stderr } = await kubectl(['get', 'namespace', namespace]);
+  return code !== 0 && /NotFound/.test(stderr);
+}
+
+describe('Startup provisioning', () => {
+  const first = uniqueName('su');
+  const ns = `startup-${first}`;
+
+  it('makes a Startup Ready with every object present and correct', async () => {
+    await apply([factory.manifest(first, { expose: 'NodePort', resources: { memory: '512Mi', cpu: '500m', storage: '1Gi' } })]);
+    const startup = await waitFor(async () => { const s = await factory.get(first); return isReady(s) && s; }, `${first} Ready`);
+
+    expect(startup.status).toMatchObject({ phase: 'Running', namespace: ns, observedGeneration: startup.metadata.generation });
+    for (const type of ['Admitted', 'Provisioned']) expect(condition(startup, type)?.status).toBe('True');
+    for (const type of ['Reconciling', 'Stalled']) expect(condition(startup, type)?.status).toBe('False');
+    const allocation = startup.status!.allocation!;
+    expect(allocation.services?.map((s) => [s.name, s.port])).toEqual([['frontend', 3000], ['api', 8000], ['db', 5432]]);
+    const ports = allocation.services!.map((s) => s.nodePort!);
+    expect(new Set(ports).size).toBe(3);
+    for (const p of ports) expect(p >= POOL.first && p <= POOL.last).toBe(true);
+    expect(allocation.nodePorts).toEqual([...ports].sort((a, b) => a - b));
+    expect(allocation.databaseName).toBe(first.replace(/-/g, '_').replace(/^(?=[^a-z])/, 'db_'));
+
+    const owner = { kind: 'Startup', name: first, uid: startup.metadata.uid, controller: true, blockOwnerDeletion: true };
+    const namespace = await getIn('Namespace', ns, '');
+    expect(namespace.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'startup-factory', 'startupfactory.dev/startup': first, 'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    expect(namespace.metadata.ownerReferences).toEqual([expect.objectContaining(owner)]);
+
+    const quota = await getIn('ResourceQuota', 'startup-quota', ns);
+    expect(quota.spec.hard).toMatchObject({
+      'requests.memory': '512Mi', 'limits.memory': '512Mi', 'requests.cpu': '500m', 'limits.cpu': '500m', 'requests.storage': '1Gi', 'services.nodeports': '3',
+    });
+    expect(quota.metadata.ownerReferences).toEqual([expect.objectContaining(owner)]);
+    const limits = await getIn('LimitRange', 'startup-defaults', ns);
+    expect(limits.spec.limits[0]).toMatchObject({ type: 'Container', default: { cpu: '125m', memory: '128Mi' }, defaultRequest: { cpu: '62m', memory: '64Mi' } });
+    const policy = await getIn('NetworkPolicy', 'startup-isolation', ns);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.egress).toHaveLength(3);
+    const account = await getIn('ServiceAccount', 'startup-tasks', ns);
+    expect(account.automountServiceAccountToken).toBe(false);
+    for (const s of allocation.services!) {
+      const service = await getIn('Service', s.name, ns);
+      expect(service.spec).toMatchObject({ type: 'NodePort', selector: { 'app.kubernetes.io/name': s.name } });
+      expect(service.spec.ports[0]).toMatchObject({ port: s.port, targetPort: s.port, nodePort: s.nodePort });
+    }
+    const secret = await getIn('Secret', 'database', ns);
+    expect(Object.keys(secret.data).sort()).toEqual(['database', 'host', 'password', 'port', 'url', 'username']);
+    expect(Buffer.from(secret.data.password, 'base64').length).toBeGreaterThanOrEqual(32);
+
+    const events = await waitFor(async () => {
+      const { stdout } = await kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${first}`, '-o', 'jsonpath={.items[*].reason}']);
+      return stdout.includes('Provisioned') && stdout;
+    }, 'Events about the Startup', 15_000);
+    expect(events).toContain('PhaseRunning');
+  });
+
+  it('makes no write when a resync finds nothing to change', async () => {
+    // Let the status write's own watch event (and its reconcile) pass first.
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = mutatingWrites();
+    const reconciled = await reconcileCount();
+    for (let i = 0; i < 5; i++) {
+      for (const s of factory.operator.startups.startups.list()) factory.operator.startups.controller.enqueue(s.metadata.name);
+      await waitFor(async () => (await reconcileCount()) > reconciled + i && factory.operator.startups.controller.queue.len() === 0, 'the forced resync', 10_000);
+    }
+    expect(await reconcileCount()).toBeGreaterThanOrEqual(reconciled + 5);
+    expect(mutatingWrites() - before).toBe(0);
+  });
+
+  it('updates the quota when the spec changes', async () => {
+    await kubectl(['patch', 'startup', first, '--type', 'merge', '-p', JSON.stringify({ spec: { resources: { memory: '1Gi' } } })]);
+    await waitFor(async () => (await getIn('ResourceQuota', 'startup-quota', ns)).spec.hard['limits.memory'] === '1Gi', 'quota to follow the spec', 10_000);
+    await waitFor(async () => { const s = await factory.get(first); return isReady(s) && s.status?.observedGeneration === 2; }, 'status of generation 2', 10_000);
+  });
+
+  it('reverts a hand edit of a managed object, and recreates a deleted one', async () => {
+    const patched = await kubectl(['patch', 'resourcequota', 'startup-quota', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { hard: { 'limits.memory': '64Gi', pods: '1000' } } })]);
+    expect(patched.code).toBe(0);
+    await waitFor(async () => {
+      const hard = (await getIn('ResourceQuota', 'startup-quota', ns)).spec.hard;
+      return hard['limits.memory'] === '1Gi' && hard.pods === '30';
+    }, 'quota drift reverted', 10_000);
+    expect((await kubectl(['delete', 'networkpolicy', 'startup-isolation', '-n', ns])).code).toBe(0);
+    await waitFor(() => getIn('NetworkPolicy', 'startup-isolation', ns), 'network policy recreated', 10_000);
+  });
+
+  it('never regenerates the database password', async () => {
+    const before = (await getIn('Secret', 'database', ns)).data.password;
+    await kubectl(['patch', 'startup', first, '--type', 'merge', '-p', JSON.stringify({ spec: { resources: { cpu: '600m' } } })]);
+    await waitFor(async () => (await getIn('ResourceQuota', 'startup-quota', ns)).spec.hard['limits.cpu'] === '600m', 'quota cpu update', 10_000);
+    expect((await getIn('Secret', 'database', ns)).data.password).toBe(before);
+  });
+
+  const second = uniqueName('su');
+  it('stalls a NodePort Startup on an exhausted pool, with a reason', async () => {
+    await apply([factory.manifest(second, { expose: 'NodePort' })]);
+    const stalled = await waitFor(async () => {
+      const s = await factory.get(second);
+      return condition(s, 'Stalled')?.status === 'True' && s;
+    }, `${second} Stalled`, 20_000);
+    expect(condition(stalled, 'Stalled')?.reason).toBe('NodePortsExhausted');
+    expect(condition(stalled, 'Provisioned')).toMatchObject({ status: 'False', reason: 'NodePortsExhausted' });
+    expect(condition(stalled, 'Admitted')?.status).toBe('True');
+    expect(condition(stalled, 'Ready')?.status).toBe('False');
+    expect(await namespaceGone(`startup-${second}`)).toBe(true);
+  });
+
+  it('deletes everything with the Startup and frees its node ports', async () => {
+    expect((await kubectl(['delete', 'startup', first, '--wait=false'])).code).toBe(0);
+    const taken = await waitFor(async () => { const s = await factory.get(second); return isReady(s) && s; }, `${second} Ready with the freed ports`, 60_000);
+    expect(taken.status?.allocation?.nodePorts).toHaveLength(3);
+    await waitFor(() => namespaceGone(ns), `namespace ${ns} deleted`, 120_000);
+  });
+
+  it('frees the allocation of a Startup deleted while the operator was down', async () => {
+    await factory.stop();
+    expect((await kubectl(['delete', 'startup', second, '--wait=false'])).code).toBe(0);
+    await waitFor(() => namespaceGone(`startup-${second}`), 'namespace deleted by garbage collection alone', 120_000);
+    await factory.start();
+    const third = uniqueName('su');
+    await apply([factory.manifest(third, { expose: 'NodePort', services: [{ name: 'web', port: 8080 }, { name: 'admin', port: 9090 }, { name: 'metrics', port: 9100 }, { name: 'grpc', port: 50051 }] })]);
+    const ready = await waitFor(async () => { const s = await factory.get(third); return isReady(s) && s; }, `${third} Ready on the whole pool`, 60_000);
+    expect(ready.status?.allocation?.nodePorts).toEqual([30010, 30011, 30012, 30013]);
+    const objects: KubeObject[] = (await factory.client.list('v1', 'Service', { namespace: `startup-${third}` })).items;
+    expect(objects.map((o) => o.metadata.name).sort()).toEqual(['admin', 'grpc', 'metrics', 'web']);
+  });
+});
