@@ -4,12 +4,13 @@ import { AllocationLedger } from '../admission/ledger.ts';
 import type { KubeObject } from '../kube/client.ts';
 import type { Manager } from '../operator/manager.ts';
 import { MANAGED_SELECTOR } from '../provisioning/metadata.ts';
+import { SCAFFOLD_LABEL } from '../templates/index.ts';
 import type { Controller } from './runtime/controller.ts';
 import { enqueueOwner, objectKey, type Informer } from './runtime/informer.ts';
 import { systemClock, type Clock } from './runtime/clock.ts';
 import { StartupReconciler } from './startup-reconciler.ts';
 
-/** Kinds a provisioned Startup consists of (all but its Secret, which is never cached). */
+/** Kinds a provisioned Startup consists of (besides its scaffold ConfigMaps and its Secret, which is never cached). */
 const OWNED_KINDS = [
   ['v1', 'Namespace'],
   ['v1', 'ResourceQuota'],
@@ -38,8 +39,10 @@ export function setupStartupController(manager: Manager, clock: Clock = systemCl
   // Only the Startup informer resyncs: a resync of the others would enqueue the same Startups again.
   const templates = manager.informer<StartupTemplate>({ apiVersion: API_GROUP_VERSION, kind: 'StartupTemplate', resyncMs: 0 });
   const nodes = manager.informer<KubeObject & NodeLike>({ apiVersion: 'v1', kind: 'Node', resyncMs: 0 });
-  const owned = new Map(OWNED_KINDS.map(([apiVersion, kind]) =>
+  const owned = new Map<string, Informer<KubeObject>>(OWNED_KINDS.map(([apiVersion, kind]) =>
     [kind, manager.informer({ apiVersion, kind, labelSelector: MANAGED_SELECTOR, resyncMs: 0 })] as const));
+  // Scaffold ConfigMaps only: task outputs and other ConfigMaps belong to other controllers.
+  owned.set('ConfigMap', manager.informer({ apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${MANAGED_SELECTOR},${SCAFFOLD_LABEL}=true`, resyncMs: 0 }));
   manager.metrics.trackStartupPhases(() => startups.list());
 
   const reconciler = new StartupReconciler({

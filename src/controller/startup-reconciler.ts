@@ -14,7 +14,8 @@ import { desiredObjects } from '../provisioning/desired.ts';
 import { withNodePorts } from '../provisioning/services.ts';
 import { claimOf, parseSpec, servicesOf } from './startup-claims.ts';
 import { coversDesired } from './live-match.ts';
-import { conditionTransitions, nextStatus, type Observation } from './startup-status.ts';
+import { ScaffoldRenderer } from './scaffold.ts';
+import { conditionTransitions, nextStatus, type Observation, type ScaffoldOutcome } from './startup-status.ts';
 
 /** Emits a Kubernetes Event about a Startup. */
 export type StartupEvents = (startup: Startup, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -24,7 +25,10 @@ export type StartupReconcilerDeps = {
   startups: Informer<Startup>;
   templates: Informer<StartupTemplate>;
   nodes: Informer<KubeObject & NodeLike>;
-  /** Informers of the kinds `desiredObjects` produces, by kind: the live state a no-op apply is skipped against. */
+  /**
+   * Informers of the kinds `desiredObjects` produces and of the scaffold ConfigMaps, by
+   * kind: the live state a no-op apply is skipped against.
+   */
   owned: ReadonlyMap<string, Informer>;
   ledger: AllocationLedger;
   config: {
@@ -59,6 +63,7 @@ export class StartupReconciler {
   readonly #d: StartupReconcilerDeps;
   /** uids whose database Secret is known to exist: Secrets are never cached, so this spares a GET per pass. */
   readonly #secretsEnsured = new Set<string>();
+  readonly #scaffold = new ScaffoldRenderer();
 
   constructor(deps: StartupReconcilerDeps) {
     this.#d = deps;
@@ -66,7 +71,13 @@ export class StartupReconciler {
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<ReconcileOutcome> {
     const startup = this.#d.startups.get(name);
-    if (!startup || startup.metadata.deletionTimestamp) return undefined;
+    if (!startup) {
+      const live = new Set(this.#d.startups.list().map((s) => s.metadata.uid ?? ''));
+      this.#scaffold.retain(live);
+      for (const uid of this.#secretsEnsured) if (!live.has(uid)) this.#secretsEnsured.delete(uid);
+      return undefined;
+    }
+    if (startup.metadata.deletionTimestamp) return undefined;
     return this.#reconcile(startup, ctx);
   }
 
@@ -79,7 +90,8 @@ export class StartupReconciler {
     } catch (err) {
       throw new TerminalError(`spec does not validate: ${(err as Error).message}`);
     }
-    const services = servicesOf(spec, d.templates.get(spec.template));
+    const template = d.templates.get(spec.template);
+    const services = servicesOf(spec, template);
     const decision = d.ledger.allocate(
       d.startups.list().map(claimOf),
       name,
@@ -117,6 +129,7 @@ export class StartupReconciler {
 
     const ref = { name, uid: startup.metadata.uid ?? '' };
     let applied = 0;
+    let scaffold: { applied: number; outcome: ScaffoldOutcome };
     try {
       for (const desired of desiredObjects({
         startup: ref,
@@ -131,13 +144,42 @@ export class StartupReconciler {
         applied++;
       }
       await this.#ensureDatabaseSecret(startup, services);
+      scaffold = await this.#applyScaffold(startup, spec, template, allocation);
     } catch (err) {
       await this.#writeStatus(current, { kind: 'Provisioning', reason: 'ApplyFailed', message: (err as Error).message.slice(0, 1024), allocation });
       throw err;
     }
-    if (applied > 0) ctx.log.info({ applied }, 'applied desired objects');
-    await this.#writeStatus(current, { kind: 'Provisioned', allocation });
-    return undefined;
+    if (applied + scaffold.applied > 0) ctx.log.info({ applied: applied + scaffold.applied }, 'applied desired objects');
+    await this.#writeStatus(current, { kind: 'Provisioned', allocation, scaffold: scaffold.outcome });
+    // A missing template is waited for: its creation enqueues this Startup; the recheck is a safety net.
+    return scaffold.outcome.rendered ? undefined : { requeueAfter: WAITING_RECHECK_MS };
+  }
+
+  /**
+   * The scaffold into ConfigMaps of the Startup's namespace, applied like every other
+   * child (only where the cached object differs); chunks left over from a larger
+   * earlier render are deleted. A render that fails is a condition, not an error:
+   * retrying cannot fix a template or values, a change to them enqueues the Startup.
+   */
+  async #applyScaffold(startup: Startup, spec: ReturnType<typeof parseSpec>, template: StartupTemplate | undefined, allocation: Allocation): Promise<{ applied: number; outcome: ScaffoldOutcome }> {
+    const result = this.#scaffold.render(startup, spec, template, allocation);
+    if (!result.ok) return { applied: 0, outcome: { rendered: false, reason: result.reason, message: result.message, waiting: result.reason === 'TemplateNotFound' } };
+    const informer = this.#d.owned.get('ConfigMap');
+    if (!informer) throw new Error('no informer for scaffold ConfigMaps');
+    let applied = 0;
+    for (const cm of result.configMaps) {
+      if (coversDesired(this.#live(cm), cm)) continue;
+      await this.#d.client.serverSideApply(cm, { force: true });
+      applied++;
+    }
+    const wanted = new Set(result.configMaps.map((cm) => cm.metadata.name));
+    for (const stale of informer.list(allocation.namespace)) {
+      if (wanted.has(stale.metadata.name ?? '')) continue;
+      await this.#d.client.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: stale.metadata.name ?? '', namespace: allocation.namespace });
+      applied++;
+    }
+    const chunks = result.configMaps.length - 1;
+    return { applied, outcome: { rendered: true, message: `template ${spec.template} rendered into ${chunks} ConfigMap${chunks === 1 ? '' : 's'} and a manifest` } };
   }
 
   #live(desired: KubeObject): KubeObject | undefined {

@@ -7,7 +7,7 @@ const t1 = new Date('2026-11-25T10:05:00.000Z');
 const allocation = { namespace: 'startup-a', services: [{ name: 'web', port: 3000, nodePort: 30001 }], nodePorts: [30001], databaseName: 'a' };
 const spec = { generation: 1, suspend: false };
 const queued: Observation = { kind: 'Queued', reason: 'ActiveLimitReached', message: 'queued at position 1: 5 of 5 startups active' };
-const provisioned: Observation = { kind: 'Provisioned', allocation };
+const provisioned: Observation = { kind: 'Provisioned', allocation, scaffold: { rendered: true, message: '12 files' } };
 
 describe('nextStatus', () => {
   it('queues with Admitted=False and the reason, and no allocation', () => {
@@ -26,7 +26,7 @@ describe('nextStatus', () => {
     const running = nextStatus(provisioning, spec, provisioned, t1);
     expect(running.phase).toBe('Running');
     expect(running.startedAt).toBe('2026-11-25T10:00:00Z');
-    for (const type of ['Ready', 'Admitted', 'Provisioned']) expect(getCondition(running.conditions, type)?.status).toBe('True');
+    for (const type of ['Ready', 'Admitted', 'Provisioned', 'TemplateRendered']) expect(getCondition(running.conditions, type)?.status).toBe('True');
     for (const type of ['Reconciling', 'Stalled']) expect(getCondition(running.conditions, type)?.status).toBe('False');
   });
 
@@ -54,6 +54,19 @@ describe('nextStatus', () => {
     expect(status.phase).toBe('Provisioning');
   });
 
+  it('waits for a missing template, and stalls on values the template refuses', () => {
+    const missing = nextStatus(undefined, spec, { kind: 'Provisioned', allocation, scaffold: { rendered: false, reason: 'TemplateNotFound', message: 'no such template', waiting: true } }, t0);
+    expect(missing.phase).toBe('Provisioning');
+    expect(getCondition(missing.conditions, 'TemplateRendered')).toMatchObject({ status: 'False', reason: 'TemplateNotFound' });
+    expect(getCondition(missing.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'TemplateNotFound' });
+    expect(getCondition(missing.conditions, 'Reconciling')?.status).toBe('True');
+    expect(getCondition(missing.conditions, 'Stalled')?.status).toBe('False');
+    const invalid = nextStatus(missing, spec, { kind: 'Provisioned', allocation, scaffold: { rendered: false, reason: 'InvalidValues', message: 'values.plan: must be one of', waiting: false } }, t1);
+    expect(getCondition(invalid.conditions, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidValues' });
+    expect(getCondition(invalid.conditions, 'Reconciling')?.status).toBe('False');
+    expect(getCondition(invalid.conditions, 'Provisioned')?.status).toBe('True');
+  });
+
   it('shows Suspended, and keeps a phase the pipeline finished with', () => {
     expect(nextStatus(undefined, { ...spec, suspend: true }, provisioned, t0).phase).toBe('Suspended');
     expect(nextStatus({ phase: 'Succeeded' }, spec, provisioned, t0).phase).toBe('Succeeded');
@@ -70,7 +83,7 @@ describe('conditionTransitions', () => {
     const before = nextStatus(undefined, spec, queued, t0);
     const after = nextStatus(before, spec, provisioned, t1);
     expect(conditionTransitions(before, after).map((t) => `${t.type}=${t.status}`).sort())
-      .toEqual(['Admitted=True', 'Provisioned=True', 'Ready=True', 'Reconciling=False']);
+      .toEqual(['Admitted=True', 'Provisioned=True', 'Ready=True', 'Reconciling=False', 'TemplateRendered=True']);
     expect(conditionTransitions(after, after)).toEqual([]);
   });
 });

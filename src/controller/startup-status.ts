@@ -10,15 +10,22 @@ export type Observation =
   | { kind: 'Stalled'; reason: string; message: string; allocation: Allocation }
   /** Admitted and allocated; the objects are not all applied yet (or an apply just failed). */
   | { kind: 'Provisioning'; reason: string; message: string; allocation: Allocation }
-  | { kind: 'Provisioned'; allocation: Allocation };
+  /** The objects are in place; `scaffold` says whether the template rendered into its ConfigMaps. */
+  | { kind: 'Provisioned'; allocation: Allocation; scaffold: ScaffoldOutcome };
+
+/**
+ * `waiting`: something may appear that fixes it (the template being applied), so the
+ * Startup is still reconciling; otherwise the user must change the template or values.
+ */
+export type ScaffoldOutcome = { rendered: true; message: string } | { rendered: false; reason: string; message: string; waiting: boolean };
 
 /** Phases another part of the operator (the pipeline) sets once provisioning is done: never overwritten here. */
 const PIPELINE_OWNED: readonly StartupPhase[] = ['Succeeded', 'Failed'];
 
 /**
  * The status a Startup should have given one observation. Until the pipeline exists,
- * `Ready` means provisioned and a provisioned Startup is `Running` (`Suspended` while
- * `spec.suspend`). Conditions follow kstatus: `Reconciling` while work remains,
+ * `Ready` means provisioned with its scaffold rendered, and such a Startup is `Running`
+ * (`Suspended` while `spec.suspend`). Conditions follow kstatus: `Reconciling` while work remains,
  * `Stalled` when progress needs a change elsewhere, `Ready` when done.
  * Returns the same object when nothing changed, so the caller can skip the write.
  */
@@ -57,14 +64,33 @@ export function nextStatus(
           c(ConditionType.Reconciling, 'True', observation.reason, observation.message),
           c(ConditionType.Stalled, 'False', 'NotStalled', 'making progress'),
         ];
-      case 'Provisioned':
+      case 'Provisioned': {
+        const provisioned = c(ConditionType.Provisioned, 'True', 'Provisioned', 'namespace, quota, network policy and services are in place');
+        const admittedTrue = c(ConditionType.Admitted, 'True', 'Admitted', 'admitted');
+        const scaffold = observation.scaffold;
+        if (scaffold.rendered) {
+          return [
+            admittedTrue,
+            provisioned,
+            c(ConditionType.TemplateRendered, 'True', 'Rendered', scaffold.message),
+            c(ConditionType.Ready, 'True', 'Provisioned', 'provisioned and scaffold rendered'),
+            c(ConditionType.Reconciling, 'False', 'ReconcileSucceeded', 'up to date'),
+            c(ConditionType.Stalled, 'False', 'NotStalled', 'up to date'),
+          ];
+        }
         return [
-          c(ConditionType.Admitted, 'True', 'Admitted', 'admitted'),
-          c(ConditionType.Provisioned, 'True', 'Provisioned', 'namespace, quota, network policy and services are in place'),
-          c(ConditionType.Ready, 'True', 'Provisioned', 'provisioned'),
-          c(ConditionType.Reconciling, 'False', 'ReconcileSucceeded', 'up to date'),
-          c(ConditionType.Stalled, 'False', 'NotStalled', 'up to date'),
+          admittedTrue,
+          provisioned,
+          c(ConditionType.TemplateRendered, 'False', scaffold.reason, scaffold.message),
+          c(ConditionType.Ready, 'False', scaffold.reason, scaffold.message),
+          scaffold.waiting
+            ? c(ConditionType.Reconciling, 'True', scaffold.reason, scaffold.message)
+            : c(ConditionType.Reconciling, 'False', 'Stalled', scaffold.message),
+          scaffold.waiting
+            ? c(ConditionType.Stalled, 'False', 'NotStalled', 'waiting for the template')
+            : c(ConditionType.Stalled, 'True', scaffold.reason, scaffold.message),
         ];
+      }
     }
   })();
   const conditions = updates.reduce<Condition[]>((list, update) => setCondition(list, update, now), current?.conditions ?? []);
@@ -84,6 +110,7 @@ function phase(current: StartupPhase | undefined, suspend: boolean, observation:
     case 'Stalled':
     case 'Provisioning': return 'Provisioning';
     case 'Provisioned':
+      if (!observation.scaffold.rendered) return 'Provisioning';
       if (current && PIPELINE_OWNED.includes(current)) return current;
       return suspend ? 'Suspended' : 'Running';
   }

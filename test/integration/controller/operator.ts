@@ -7,6 +7,7 @@ import { KubeClient } from '../../../src/kube/client.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
 import { parseOperatorConfig } from '../../../src/operator/config.ts';
+import { loadTemplateDir, templateDir, toStartupTemplate } from '../../../src/templates/load.ts';
 
 const RUN_LABEL = 'test.startupfactory.dev/run';
 
@@ -16,6 +17,8 @@ const RUN_LABEL = 'test.startupfactory.dev/run';
  */
 export type TestFactory = {
   run: string;
+  /** A StartupTemplate of this file's own (the built-in reactnext under a unique name), the default of `manifest`. */
+  template: string;
   operator: Operator;
   /** Stops the operator (as SIGTERM would); `start` brings up a fresh one with the same flags. */
   stop(): Promise<void>;
@@ -37,9 +40,13 @@ export async function startFactory(flags: string[]): Promise<TestFactory> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
   const client = new KubeClient(kubeConfig(), { qps: 100, burst: 200, metrics: new Metrics({ defaultMetrics: false }) });
   let stopCurrent: (() => Promise<void>) | undefined;
+  const template = uniqueName('tpl');
+  const builtin = toStartupTemplate(await loadTemplateDir(templateDir('reactnext')));
+  await client.serverSideApply({ ...builtin, metadata: { name: template } });
 
   const factory: TestFactory = {
     run,
+    template,
     operator: undefined as unknown as Operator,
     client,
     async start() {
@@ -64,7 +71,7 @@ export async function startFactory(flags: string[]): Promise<TestFactory> {
         apiVersion: 'startupfactory.dev/v1alpha1',
         kind: 'Startup',
         metadata: { name, labels: { [RUN_LABEL]: run } },
-        spec: { displayName: name, template: 'reactnext', ...spec },
+        spec: { displayName: name, template, ...spec },
       });
     },
     get(name) {
@@ -74,6 +81,7 @@ export async function startFactory(flags: string[]): Promise<TestFactory> {
       await factory.stop();
       await kubectl(['delete', 'startups', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
       await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
+      await kubectl(['delete', 'startuptemplate', template, '--ignore-not-found', '--wait=false']);
     },
   };
   await factory.start();

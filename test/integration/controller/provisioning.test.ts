@@ -38,7 +38,7 @@ describe('Startup provisioning', () => {
     const startup = await waitFor(async () => { const s = await factory.get(first); return isReady(s) && s; }, `${first} Ready`);
 
     expect(startup.status).toMatchObject({ phase: 'Running', namespace: ns, observedGeneration: startup.metadata.generation });
-    for (const type of ['Admitted', 'Provisioned']) expect(condition(startup, type)?.status).toBe('True');
+    for (const type of ['Admitted', 'Provisioned', 'TemplateRendered']) expect(condition(startup, type)?.status).toBe('True');
     for (const type of ['Reconciling', 'Stalled']) expect(condition(startup, type)?.status).toBe('False');
     const allocation = startup.status!.allocation!;
     expect(allocation.services?.map((s) => [s.name, s.port])).toEqual([['frontend', 3000], ['api', 8000], ['db', 5432]]);
@@ -76,6 +76,12 @@ describe('Startup provisioning', () => {
     expect(Object.keys(secret.data).sort()).toEqual(['database', 'host', 'password', 'port', 'url', 'username']);
     expect(Buffer.from(secret.data.password, 'base64').length).toBeGreaterThanOrEqual(32);
 
+    const scaffold: { items: Json[] } = await factory.client.list('v1', 'ConfigMap', { namespace: ns, labelSelector: 'startupfactory.dev/scaffold=true' });
+    expect(scaffold.items.map((c) => c.metadata.name)).toContain('scaffold-manifest');
+    const manifest = JSON.parse(scaffold.items.find((c) => c.metadata.name === 'scaffold-manifest').data['manifest.json']);
+    expect(manifest.files.map((f: { path: string }) => f.path)).toContain('frontend/package.json');
+    for (const c of scaffold.items) expect(c.metadata.ownerReferences).toEqual([expect.objectContaining(owner)]);
+
     const events = await waitFor(async () => {
       const { stdout } = await kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${first}`, '-o', 'jsonpath={.items[*].reason}']);
       return stdout.includes('Provisioned') && stdout;
@@ -111,6 +117,21 @@ describe('Startup provisioning', () => {
     }, 'quota drift reverted', 10_000);
     expect((await kubectl(['delete', 'networkpolicy', 'startup-isolation', '-n', ns])).code).toBe(0);
     await waitFor(() => getIn('NetworkPolicy', 'startup-isolation', ns), 'network policy recreated', 10_000);
+  });
+
+  it('waits for a template that does not exist, and stalls on values the template refuses', async () => {
+    const waiting = uniqueName('su');
+    await apply([factory.manifest(waiting, { template: uniqueName('missing') })]);
+    const missing = await waitFor(async () => { const s = await factory.get(waiting); return condition(s, 'TemplateRendered')?.status === 'False' && s; }, 'TemplateRendered=False', 30_000);
+    expect(condition(missing, 'TemplateRendered')?.reason).toBe('TemplateNotFound');
+    expect(condition(missing, 'Ready')?.status).toBe('False');
+    expect(condition(missing, 'Provisioned')?.status).toBe('True');
+    await kubectl(['patch', 'startup', first, '--type', 'merge', '-p', JSON.stringify({ spec: { values: { primaryColor: 'red' } } })]);
+    const refused = await waitFor(async () => { const s = await factory.get(first); return condition(s, 'Stalled')?.status === 'True' && s; }, 'Stalled on invalid values', 15_000);
+    expect(condition(refused, 'TemplateRendered')).toMatchObject({ status: 'False', reason: 'InvalidValues', message: expect.stringContaining('primaryColor') });
+    await kubectl(['patch', 'startup', first, '--type', 'merge', '-p', JSON.stringify({ spec: { values: { primaryColor: '#112233' } } })]);
+    await waitFor(async () => isReady(await factory.get(first)), 'Ready again with valid values', 15_000);
+    await kubectl(['delete', 'startup', waiting, '--wait=false']);
   });
 
   it('never regenerates the database password', async () => {
