@@ -111,6 +111,9 @@ try {
   const started = performance.now();
   const fifty = await measure(50);
   console.log(`50 Startups at once: all Ready after ${fmt(performance.now() - started)}; per Startup p50 ${fmt(pct(fifty, 50))}, p95 ${fmt(pct(fifty, 95))}, max ${fmt(fifty.at(-1)!)}`);
+  const startups = (await client.list<Startup>('startupfactory.dev/v1alpha1', 'Startup', { labelSelector: `${RUN_LABEL}=${run}` })).items;
+  const ports = startups.flatMap((s) => s.status?.allocation?.nodePorts ?? []);
+  console.log(`node ports: ${ports.length} allocated to ${startups.filter((s) => s.spec.expose === 'NodePort').length} NodePort Startups, ${new Set(ports).size === ports.length ? 'all unique' : 'DUPLICATES'}`);
   const counts = operator.manager.client.requestCounts();
   console.log(`operator API requests: ${counts.total} (${counts.mutating} mutating) for 51 Startups`);
 } finally {

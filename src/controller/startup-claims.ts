@@ -26,15 +26,21 @@ export function recordedNodePorts(startup: Startup): Record<string, number> {
   return ports;
 }
 
-/** A Startup as the allocation ledger sees it: its place in the queue, its size and what its status records. */
-export function claimOf(startup: Startup): StartupClaim {
-  const resources = resourcesSchema.parse(startup.spec?.resources);
+/**
+ * A Startup as the allocation ledger sees it: its place in the queue, its size and what
+ * its status records. None for a spec that does not validate (the CRD refuses those; an
+ * object stored before a stricter CRD could still carry one): such a Startup can never
+ * be provisioned, so it must not hold a place in the queue either.
+ */
+export function claimOf(startup: Startup): StartupClaim | undefined {
+  const resources = resourcesSchema.safeParse(startup.spec?.resources);
+  if (!resources.success) return undefined;
   return {
     name: startup.metadata.name,
     uid: startup.metadata.uid ?? '',
     priority: startup.spec?.priority ?? 0,
     creationTimestamp: String(startup.metadata.creationTimestamp ?? ''),
-    requests: { cpuMillis: cpuMillis(resources.cpu), memoryBytes: bytes(resources.memory) },
+    requests: { cpuMillis: cpuMillis(resources.data.cpu), memoryBytes: bytes(resources.data.memory) },
     recorded: { admitted: isConditionTrue(startup.status?.conditions, ConditionType.Admitted), nodePorts: recordedNodePorts(startup) },
   };
 }

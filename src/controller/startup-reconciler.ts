@@ -93,7 +93,7 @@ export class StartupReconciler {
     const template = d.templates.get(spec.template);
     const services = servicesOf(spec, template);
     const decision = d.ledger.allocate(
-      d.startups.list().map(claimOf),
+      d.startups.list().map(claimOf).filter((c) => c !== undefined),
       name,
       spec.expose === 'NodePort' ? services.map((s) => s.name) : [],
       { maxActive: d.config.maxActiveStartups, capacity: factoryCapacity(d.nodes.list(), d.config) },
