@@ -16,7 +16,7 @@ const text = (tree: Map<string, Buffer>, path: string) => {
 describe.each(BUILTINS)('built-in template %s', (name) => {
   it('loads, validates and carries the default pipeline', async () => {
     const template = await loadTemplateDir(templateDir(name));
-    expect(validateTemplate(template)).toEqual({ ok: true, fileCount: template.spec.files.length });
+    expect(await validateTemplate(template)).toEqual({ ok: true, fileCount: template.spec.files.length });
     const tasks = template.spec.pipeline?.tasks ?? [];
     expect(tasks.map((t) => t.name)).toEqual(['market-research', 'founder-analysis', 'business-model', 'mvp-spec', 'architecture', 'decompose', 'codegen', 'review']);
     expect(tasks.find((t) => t.name === 'codegen')).toMatchObject({ forEach: 'decompose', dependsOn: ['decompose'] });

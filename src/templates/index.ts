@@ -4,6 +4,7 @@
  */
 import { buildRenderContext, type RenderInput } from './context.ts';
 import { packTree, type ConfigMap } from './configmaps.ts';
+import { renderScaffoldIsolated } from './isolate.ts';
 import { renderTree } from './render.ts';
 import type { FileTree } from './tree.ts';
 
@@ -13,6 +14,7 @@ export {
   CONTENT_HASH_ANNOTATION, MANIFEST_NAME, SCAFFOLD_LABEL, SCAFFOLD_PREFIX, packTree, readManifest, treeHash, unpackConfigMaps,
 } from './configmaps.ts';
 export type { ConfigMap, Manifest } from './configmaps.ts';
+export { renderScaffoldIsolated } from './isolate.ts';
 export { loadTemplateDir, toStartupTemplate } from './load.ts';
 export type { LoadedTemplate } from './load.ts';
 export { ParameterError, resolveParameters } from './parameters.ts';
@@ -27,12 +29,12 @@ export function renderScaffold(input: RenderInput): FileTree {
 }
 
 /**
- * The ConfigMaps of a startup's scaffold, for server-side apply in its namespace.
+ * The ConfigMaps of a startup's scaffold, for server-side apply in its namespace. The
+ * render runs in a worker with a deadline (see renderScaffoldIsolated).
  * Every one carries the tree's content hash (CONTENT_HASH_ANNOTATION): when the live
  * manifest's equals the new one, nothing needs writing. Chunks beyond the manifest's
  * list (`scaffold-<n>` from a larger earlier tree) are the caller's to delete.
  */
-export function scaffoldConfigMaps(input: RenderInput, labels: Record<string, string>): ConfigMap[] {
-  const context = buildRenderContext(input);
-  return packTree(renderTree(input.template.spec.files, context), { namespace: context.namespace, labels });
+export async function scaffoldConfigMaps(input: RenderInput, labels: Record<string, string>): Promise<ConfigMap[]> {
+  return packTree(await renderScaffoldIsolated(input), { namespace: buildRenderContext(input).namespace, labels });
 }

@@ -1,8 +1,7 @@
 import { startupTemplateSpecSchema, type StartupSpec } from '../api/index.ts';
-import { buildRenderContext } from './context.ts';
-import { formatIssues, type LoadedTemplate } from './load.ts';
+import { renderScaffoldIsolated } from './isolate.ts';
+import { formatIssues } from './load.ts';
 import { compileParameterSchema, ParameterError, type Parameters } from './parameters.ts';
-import { renderTree } from './render.ts';
 
 export type TemplateValidation =
   | { ok: true; fileCount: number }
@@ -39,9 +38,10 @@ function sampleValues(schema: Record<string, unknown> | undefined): Parameters {
 /**
  * Everything that makes a template usable, in order: the spec's shape (pipeline
  * included), the parameter schema compiling with ajv, and every file rendering with
- * the defaults. The result maps straight onto the StartupTemplate's Ready condition.
+ * the defaults, in a worker with a deadline (templates come from anyone who can apply
+ * one). The result maps straight onto the StartupTemplate's Ready condition.
  */
-export function validateTemplate(template: { name: string; spec: unknown }): TemplateValidation {
+export async function validateTemplate(template: { name: string; spec: unknown }): Promise<TemplateValidation> {
   const parsed = startupTemplateSpecSchema.safeParse(template.spec);
   if (!parsed.success) return { ok: false, reason: 'InvalidSpec', message: formatIssues(parsed.error) };
   const spec = parsed.data;
@@ -51,13 +51,11 @@ export function validateTemplate(template: { name: string; spec: unknown }): Tem
     return { ok: false, reason: 'InvalidParameterSchema', message: (err as Error).message };
   }
   try {
-    const loaded: LoadedTemplate = { name: template.name, spec };
-    const context = buildRenderContext({
+    await renderScaffoldIsolated({
       name: 'sample',
       spec: { ...SAMPLE_STARTUP, template: template.name, values: sampleValues(spec.parameters) },
-      template: loaded,
+      template: { name: template.name, spec },
     });
-    renderTree(spec.files, context);
   } catch (err) {
     const reason = err instanceof ParameterError ? 'InvalidParameterSchema' : 'RenderFailed';
     return { ok: false, reason, message: (err as Error).message };

@@ -13,7 +13,7 @@ async function loadValid(target: string | undefined): Promise<LoadedTemplate> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const result = validateTemplate(template);
+  const result = await validateTemplate(template);
   if (!result.ok) throw new CliError(`template ${template.name} is not valid (${result.reason}): ${result.message}`);
   return template;
 }
