@@ -93,9 +93,10 @@ export class Manager {
   }
 
   /** Registers a controller; its workers run only while this replica leads. */
-  controller(o: { name: string; reconcile: Reconciler; workers?: number }): Controller {
+  controller(o: { name: string; reconcile: Reconciler; workers?: number; logKeyAs?: string }): Controller {
     const controller = new Controller({
       name: o.name, reconcile: o.reconcile, workers: o.workers ?? this.config.workers,
+      ...(o.logKeyAs ? { logKeyAs: o.logKeyAs } : {}),
       logger: this.logger, metrics: this.metrics, clock: this.clock,
     });
     this.controllers.push(controller);

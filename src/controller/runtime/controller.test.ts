@@ -109,3 +109,18 @@ describe('Controller', () => {
     expect(signal?.aborted).toBe(true);
   });
 });
+
+describe('Controller logs', () => {
+  it('carry the key under the configured field, so a Startup\'s lines filter by `startup`', async () => {
+    const { Writable } = await import('node:stream');
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } });
+    const c = new Controller({
+      name: 'startup', logKeyAs: 'startup', logger: createLogger({ level: 'info', destination: sink }), metrics: new Metrics({ defaultMetrics: false }),
+      clock: new ManualClock(), reconcile: async (_key, ctx) => { ctx.log.info('reconciling'); },
+    });
+    c.enqueue('acme');
+    await c.processNext();
+    expect(lines.map((l) => JSON.parse(l)).find((e) => e.msg === 'reconciling')).toMatchObject({ startup: 'acme', controller: 'startup' });
+  });
+});

@@ -33,6 +33,8 @@ export interface ControllerOptions {
   workers?: number;
   clock?: Clock;
   queue?: WorkQueueOptions;
+  /** Log field that carries the key (default `key`); the Startup controller uses `startup` so its logs filter by startup. */
+  logKeyAs?: string;
 }
 
 /**
@@ -47,6 +49,7 @@ export class Controller {
   private readonly metrics: Metrics;
   private readonly workers: number;
   private readonly clock: Clock;
+  private readonly logKeyAs: string;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
 
@@ -57,6 +60,7 @@ export class Controller {
     this.metrics = o.metrics;
     this.workers = o.workers ?? 1;
     this.clock = o.clock ?? systemClock;
+    this.logKeyAs = o.logKeyAs ?? 'key';
     this.queue = new WorkQueue({ clock: this.clock, ...o.queue });
     this.metrics.trackQueueDepth(o.name, () => this.queue.len());
   }
@@ -92,7 +96,7 @@ export class Controller {
   async processNext(): Promise<boolean> {
     const key = await this.queue.get();
     if (key === undefined) return false;
-    const log = this.log.child({ key });
+    const log = this.log.child({ [this.logKeyAs]: key });
     const started = this.clock.now();
     let result: ReconcileResult;
     try {
