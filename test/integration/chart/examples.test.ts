@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_TEMPLATES } from '../../../charts/sync.ts';
+import { loadTemplateDir, resolveParameters } from '../../../src/templates/index.ts';
 import { kubectl } from '../../support/cluster.ts';
 import { type Manifest, kubeconform, parseManifests, repoRoot, schemaDirFor } from './render.ts';
 
@@ -42,6 +43,13 @@ describe('examples', () => {
     for (const provider of ofKind('AIProvider') as (Manifest & { spec: { secretRef?: { namespace?: string; name: string } } })[]) {
       const ref = provider.spec.secretRef;
       if (ref) expect(secrets, provider.metadata.name).toContain(`${ref.namespace ?? operatorNamespace}/${ref.name}`);
+    }
+  });
+
+  it('give their templates valid parameters', async () => {
+    for (const startup of ofKind('Startup') as (Manifest & { spec: { template: string; values?: Record<string, unknown> } })[]) {
+      const { spec } = await loadTemplateDir(join(repoRoot, 'templates', startup.spec.template));
+      expect(() => resolveParameters(spec.parameters, startup.spec.values), startup.metadata.name).not.toThrow();
     }
   });
 
