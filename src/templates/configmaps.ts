@@ -68,7 +68,7 @@ export function treeHash(tree: FileTree): string {
   return sha256(sortedEntries(tree).map(([path, bytes]) => `${path}\0${sha256(bytes)}\n`).join(''));
 }
 
-type PackOptions = { namespace?: string; labels?: Record<string, string>; budget?: number };
+type PackOptions = { namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; budget?: number };
 
 /**
  * Tree → ConfigMaps `scaffold-0..n` (paths in sorted order, filled greedily up to the
@@ -101,7 +101,7 @@ export function packTree(tree: FileTree, options: PackOptions = {}): ConfigMap[]
     name,
     ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
     labels: { ...options.labels, [SCAFFOLD_LABEL]: 'true' },
-    annotations: { [CONTENT_HASH_ANNOTATION]: contentHash },
+    annotations: { ...options.annotations, [CONTENT_HASH_ANNOTATION]: contentHash },
   });
   const configMaps: ConfigMap[] = chunks.map((chunk, i) => ({
     apiVersion: 'v1',

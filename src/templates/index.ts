@@ -2,6 +2,7 @@
  * The template system: load and pack template directories, validate templates, render
  * a startup's scaffold safely, and carry the rendered tree in ConfigMaps and back.
  */
+import { createHash } from 'node:crypto';
 import { buildRenderContext, type RenderInput } from './context.ts';
 import { packTree, type ConfigMap } from './configmaps.ts';
 import { renderScaffoldIsolated } from './isolate.ts';
@@ -23,6 +24,19 @@ export type { FileTree } from './tree.ts';
 export { validateTemplate } from './validate.ts';
 export type { TemplateValidation } from './validate.ts';
 
+/** On every scaffold ConfigMap: the hash of what the scaffold was rendered from. */
+export const INPUT_HASH_ANNOTATION = 'startupfactory.dev/render-input-hash';
+
+/**
+ * A hash of everything a render depends on (the context, parameters resolved, and the
+ * template's files). When the live manifest's INPUT_HASH_ANNOTATION equals it, the
+ * scaffold is current and the reconciler need not render at all.
+ */
+export function renderInputHash(input: RenderInput): string {
+  const context = buildRenderContext(input);
+  return createHash('sha256').update(JSON.stringify([context, input.template.spec.files])).digest('hex');
+}
+
 /** A startup's rendered scaffold. Throws ParameterError (bad spec.values) or RenderError. */
 export function renderScaffold(input: RenderInput): FileTree {
   return renderTree(input.template.spec.files, buildRenderContext(input));
@@ -36,5 +50,9 @@ export function renderScaffold(input: RenderInput): FileTree {
  * list (`scaffold-<n>` from a larger earlier tree) are the caller's to delete.
  */
 export async function scaffoldConfigMaps(input: RenderInput, labels: Record<string, string>): Promise<ConfigMap[]> {
-  return packTree(await renderScaffoldIsolated(input), { namespace: buildRenderContext(input).namespace, labels });
+  return packTree(await renderScaffoldIsolated(input), {
+    namespace: buildRenderContext(input).namespace,
+    labels,
+    annotations: { [INPUT_HASH_ANNOTATION]: renderInputHash(input) },
+  });
 }
