@@ -42,17 +42,29 @@ export function renderScaffold(input: RenderInput): FileTree {
   return renderTree(input.template.spec.files, buildRenderContext(input));
 }
 
-/**
- * The ConfigMaps of a startup's scaffold, for server-side apply in its namespace. The
- * render runs in a worker with a deadline (see renderScaffoldIsolated).
- * Every one carries the tree's content hash (CONTENT_HASH_ANNOTATION): when the live
- * manifest's equals the new one, nothing needs writing. Chunks beyond the manifest's
- * list (`scaffold-<n>` from a larger earlier tree) are the caller's to delete.
- */
-export async function scaffoldConfigMaps(input: RenderInput, labels: Record<string, string>): Promise<ConfigMap[]> {
-  return packTree(await renderScaffoldIsolated(input), {
+function packScaffold(input: RenderInput, tree: FileTree, labels: Record<string, string>): ConfigMap[] {
+  return packTree(tree, {
     namespace: buildRenderContext(input).namespace,
     labels,
     annotations: { [INPUT_HASH_ANNOTATION]: renderInputHash(input) },
   });
+}
+
+/**
+ * The ConfigMaps of a startup's scaffold, for server-side apply in its namespace.
+ * Every one carries the tree's content hash (CONTENT_HASH_ANNOTATION): when the live
+ * manifest's equals the new one, nothing needs writing. Chunks beyond the manifest's
+ * list (`scaffold-<n>` from a larger earlier tree) are the caller's to delete.
+ */
+export function scaffoldConfigMaps(input: RenderInput, labels: Record<string, string>): ConfigMap[] {
+  return packScaffold(input, renderScaffold(input), labels);
+}
+
+/**
+ * scaffoldConfigMaps with the render in a worker under a deadline and heap cap
+ * (renderScaffoldIsolated): for templates from untrusted authors, whose loops the
+ * sandbox cannot bound.
+ */
+export async function scaffoldConfigMapsIsolated(input: RenderInput, labels: Record<string, string>): Promise<ConfigMap[]> {
+  return packScaffold(input, await renderScaffoldIsolated(input), labels);
 }

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { builtinInput } from '../../test/scaffolds/startups.ts';
-import { CONTENT_HASH_ANNOTATION, INPUT_HASH_ANNOTATION, renderInputHash, renderScaffold, scaffoldConfigMaps, treeHash, unpackConfigMaps } from './index.ts';
+import { CONTENT_HASH_ANNOTATION, INPUT_HASH_ANNOTATION, renderInputHash, renderScaffold, scaffoldConfigMaps, scaffoldConfigMapsIsolated, treeHash, unpackConfigMaps } from './index.ts';
 
 describe('scaffoldConfigMaps (what the reconciler applies)', () => {
   it('renders, packs and labels, with the content and input hashes on every ConfigMap', async () => {
     const input = await builtinInput('vuenuxt');
     const labels = { 'app.kubernetes.io/managed-by': 'startup-factory', 'startupfactory.dev/startup': input.name };
-    const configMaps = await scaffoldConfigMaps(input, labels);
+    const configMaps = scaffoldConfigMaps(input, labels);
+    expect(await scaffoldConfigMapsIsolated(input, labels)).toEqual(configMaps);
     const tree = renderScaffold(input);
     expect(unpackConfigMaps(configMaps)).toEqual(tree);
     for (const cm of configMaps) {
