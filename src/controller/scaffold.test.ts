@@ -18,9 +18,9 @@ const startup = (generation: number, values?: Record<string, unknown>): Startup 
 const allocation = { namespace: 'startup-payflow', services: [{ name: 'frontend', port: 3000 }, { name: 'api', port: 8000 }, { name: 'db', port: 5432 }], nodePorts: [], databaseName: 'payflow' };
 
 describe('ScaffoldRenderer', () => {
-  it('renders the template into owned, labelled ConfigMaps in the startup namespace', () => {
+  it('renders the template into owned, labelled ConfigMaps in the startup namespace', async () => {
     const s = startup(1);
-    const result = new ScaffoldRenderer().render(s, s.spec, template, allocation);
+    const result = await new ScaffoldRenderer().render(s, s.spec, template, allocation);
     if (!result.ok) throw new Error(result.message);
     expect(result.configMaps.map((c) => c.metadata.name)).toContain('scaffold-manifest');
     for (const cm of result.configMaps) {
@@ -32,20 +32,20 @@ describe('ScaffoldRenderer', () => {
     }
   });
 
-  it('renders again only when an input changed', () => {
+  it('renders again only when an input changed', async () => {
     const renderer = new ScaffoldRenderer();
     const s = startup(1);
-    const first = renderer.render(s, s.spec, template, allocation);
-    expect(renderer.render(s, s.spec, template, allocation)).toBe(first);
+    const first = await renderer.render(s, s.spec, template, allocation);
+    expect(await renderer.render(s, s.spec, template, allocation)).toBe(first);
     const edited = startup(2, { tagline: 'Payments, simply' });
-    expect(renderer.render(edited, edited.spec, template, allocation)).not.toBe(first);
+    expect(await renderer.render(edited, edited.spec, template, allocation)).not.toBe(first);
   });
 
-  it('says why there is no scaffold', () => {
+  it('says why there is no scaffold', async () => {
     const renderer = new ScaffoldRenderer();
     const s = startup(1);
-    expect(renderer.render(s, s.spec, undefined, allocation)).toMatchObject({ ok: false, reason: 'TemplateNotFound' });
+    expect(await renderer.render(s, s.spec, undefined, allocation)).toMatchObject({ ok: false, reason: 'TemplateNotFound' });
     const bad = startup(3, { primaryColor: 'red' });
-    expect(renderer.render(bad, bad.spec, template, allocation)).toMatchObject({ ok: false, reason: 'InvalidValues', message: expect.stringContaining('primaryColor') });
+    expect(await renderer.render(bad, bad.spec, template, allocation)).toMatchObject({ ok: false, reason: 'InvalidValues', message: expect.stringContaining('primaryColor') });
   });
 });

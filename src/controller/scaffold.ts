@@ -2,7 +2,7 @@ import { startupTemplateSpecSchema, type Startup, type StartupSpec, type Startup
 import type { KubeObject } from '../kube/client.ts';
 import { ownerReference, type StartupRef } from '../provisioning/metadata.ts';
 import { managedLabels } from '../provisioning/metadata.ts';
-import { ParameterError, scaffoldConfigMaps } from '../templates/index.ts';
+import { ParameterError, scaffoldConfigMapsIsolated } from '../templates/index.ts';
 
 type Allocation = NonNullable<StartupStatus['allocation']>;
 
@@ -15,17 +15,19 @@ export type ScaffoldResult =
  * Renders a Startup's scaffold into ConfigMaps, remembering the last result per Startup:
  * a render walks every file of the template, so a pass whose inputs (the template's
  * resourceVersion, the Startup's generation, its allocation) are unchanged reuses it.
+ * Templates are anyone's to apply, so the render runs in a worker under a deadline: a
+ * template that loops fails its own Startup, not the controller.
  */
 export class ScaffoldRenderer {
   readonly #last = new Map<string, { key: string; result: ScaffoldResult }>();
 
-  render(startup: Startup, spec: StartupSpec, template: StartupTemplate | undefined, allocation: Allocation): ScaffoldResult {
+  async render(startup: Startup, spec: StartupSpec, template: StartupTemplate | undefined, allocation: Allocation): Promise<ScaffoldResult> {
     if (!template) return { ok: false, reason: 'TemplateNotFound', message: `StartupTemplate ${spec.template} does not exist` };
     const uid = startup.metadata.uid ?? startup.metadata.name;
     const key = JSON.stringify([template.metadata.uid, template.metadata.resourceVersion, startup.metadata.generation, allocation]);
     const cached = this.#last.get(uid);
     if (cached?.key === key) return cached.result;
-    const result = renderScaffold({ name: startup.metadata.name, uid: startup.metadata.uid ?? '' }, spec, template, allocation);
+    const result = await renderScaffold({ name: startup.metadata.name, uid: startup.metadata.uid ?? '' }, spec, template, allocation);
     this.#last.set(uid, { key, result });
     return result;
   }
@@ -36,13 +38,13 @@ export class ScaffoldRenderer {
   }
 }
 
-function renderScaffold(ref: StartupRef, spec: StartupSpec, template: StartupTemplate, allocation: Allocation): ScaffoldResult {
+async function renderScaffold(ref: StartupRef, spec: StartupSpec, template: StartupTemplate, allocation: Allocation): Promise<ScaffoldResult> {
   const parsed = startupTemplateSpecSchema.safeParse(template.spec);
   if (!parsed.success) {
     return { ok: false, reason: 'TemplateInvalid', message: `StartupTemplate ${template.metadata.name}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   }
   try {
-    const configMaps = scaffoldConfigMaps({ name: ref.name, spec, template: { name: template.metadata.name, spec: parsed.data }, allocation }, managedLabels(ref));
+    const configMaps = await scaffoldConfigMapsIsolated({ name: ref.name, spec, template: { name: template.metadata.name, spec: parsed.data }, allocation }, managedLabels(ref));
     return {
       ok: true,
       configMaps: configMaps.map((cm) => ({ ...cm, metadata: { ...cm.metadata, ownerReferences: [ownerReference(ref)] } })),

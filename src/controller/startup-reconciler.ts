@@ -162,7 +162,7 @@ export class StartupReconciler {
    * retrying cannot fix a template or values, a change to them enqueues the Startup.
    */
   async #applyScaffold(startup: Startup, spec: ReturnType<typeof parseSpec>, template: StartupTemplate | undefined, allocation: Allocation): Promise<{ applied: number; outcome: ScaffoldOutcome }> {
-    const result = this.#scaffold.render(startup, spec, template, allocation);
+    const result = await this.#scaffold.render(startup, spec, template, allocation);
     if (!result.ok) return { applied: 0, outcome: { rendered: false, reason: result.reason, message: result.message, waiting: result.reason === 'TemplateNotFound' } };
     const informer = this.#d.owned.get('ConfigMap');
     if (!informer) throw new Error('no informer for scaffold ConfigMaps');
