@@ -81,11 +81,9 @@ export function buildRenderContext(input: RenderInput): RenderContext {
     const a = allocated.get(s.name);
     return a ? { name: s.name, port: a.port, ...(a.nodePort !== undefined ? { nodePort: a.nodePort } : {}) } : { name: s.name, port: s.port };
   });
-  const resources = {
-    memory: spec.resources?.memory ?? template.spec.resources?.memory ?? '512Mi',
-    cpu: spec.resources?.cpu ?? template.spec.resources?.cpu ?? '500m',
-    storage: spec.resources?.storage ?? template.spec.resources?.storage ?? '2Gi',
-  };
+  // The Startup's own resources (defaults filled by its schema) are its quota: the
+  // template's figures only say what it was sized for.
+  const resources = { ...spec.resources };
   const slug = slugify(spec.displayName, name);
   return {
     startup: {
