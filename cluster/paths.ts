@@ -1,0 +1,50 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The pinned Kubernetes release: the newest whose go.mod the machine's Go builds without a toolchain switch. */
+export const KUBERNETES_VERSION = 'v1.37.2';
+export const HELM_MODULE = 'helm.sh/helm/v3';
+export const HELM_VERSION = 'v3.22.0';
+export const KUBECONFORM_MODULE = 'github.com/yannh/kubeconform';
+export const KUBECONFORM_VERSION = 'v0.8.0';
+
+export type Tool = 'kubectl' | 'helm' | 'kubeconform';
+
+export const repoRoot = resolve(import.meta.dirname, '..');
+export const controlPlaneSources = join(repoRoot, 'cluster', 'controlplane');
+
+/** Outside the checkout, so every clone on the machine (CI's fresh one included) reuses one build. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'startup-factory');
+}
+
+export function buildDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), `k8s-${KUBERNETES_VERSION}`);
+}
+
+export function binDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(buildDir(env), 'bin');
+}
+
+/** The multi-call binary: etcd, kube-apiserver, kube-controller-manager, kubectl, pki. */
+export function controlPlaneBinary(env: NodeJS.ProcessEnv = process.env): string {
+  return join(binDir(env), 'sfk8s');
+}
+
+export function toolPath(name: Tool, env: NodeJS.ProcessEnv = process.env): string {
+  return join(binDir(env), name);
+}
+
+/** Everything a running local cluster owns, inside the checkout (gitignored). */
+export const stateDir = join(repoRoot, '.cluster');
+export const paths = {
+  state: join(stateDir, 'state.json'),
+  kubeconfig: join(stateDir, 'kubeconfig'),
+  pki: join(stateDir, 'pki'),
+  etcdData: join(stateDir, 'etcd'),
+  logs: join(stateDir, 'logs'),
+  pods: join(stateDir, 'pods'),
+  componentKubeconfig: (component: string) => join(stateDir, `${component}.kubeconfig`),
+  pidFile: (component: string) => join(stateDir, `${component}.pid`),
+  componentLog: (component: string) => join(stateDir, 'logs', `${component}.log`),
+};

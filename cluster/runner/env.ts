@@ -1,0 +1,78 @@
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { expandVars } from './command.ts';
+
+/** Reads ConfigMap and Secret data (Secret values already decoded); undefined when the object is missing. */
+export type EnvSources = {
+  configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+};
+
+/** Kubelet's CreateContainerConfigError: the container cannot start until its sources exist. */
+export class ContainerConfigError extends Error {}
+
+/** The address every pod gets: its processes share the machine's loopback. */
+export const POD_IP = '127.0.0.1';
+
+/**
+ * The container's environment as the kubelet builds it: envFrom first, then env in order,
+ * each value expanded against the variables defined before it.
+ */
+export async function resolveEnv(pod: V1Pod, container: V1Container, sources: EnvSources): Promise<Map<string, string>> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const vars = new Map<string, string>();
+  for (const from of container.envFrom ?? []) {
+    const ref = from.configMapRef ?? from.secretRef;
+    if (!ref?.name) continue;
+    const kind = from.configMapRef ? 'configmap' : 'secret';
+    const data = from.configMapRef ? await sources.configMap(namespace, ref.name) : await sources.secret(namespace, ref.name);
+    if (!data) {
+      if (ref.optional) continue;
+      throw new ContainerConfigError(`${kind} "${ref.name}" not found`);
+    }
+    for (const [key, value] of Object.entries(data)) vars.set(`${from.prefix ?? ''}${key}`, value);
+  }
+  for (const entry of container.env ?? []) {
+    const value = await envValue(pod, entry, sources, vars);
+    if (value !== undefined) vars.set(entry.name, value);
+  }
+  return vars;
+}
+
+async function envValue(
+  pod: V1Pod, entry: NonNullable<V1Container['env']>[number], sources: EnvSources, vars: Map<string, string>,
+): Promise<string | undefined> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const from = entry.valueFrom;
+  if (!from) return expandVars(entry.value ?? '', vars);
+  if (from.fieldRef) return fieldValue(pod, from.fieldRef.fieldPath);
+  const keyRef = from.configMapKeyRef ?? from.secretKeyRef;
+  if (keyRef) {
+    const kind = from.configMapKeyRef ? 'ConfigMap' : 'Secret';
+    const name = keyRef.name ?? '';
+    const data = from.configMapKeyRef ? await sources.configMap(namespace, name) : await sources.secret(namespace, name);
+    const value = data?.[keyRef.key];
+    if (value === undefined && !keyRef.optional) {
+      throw new ContainerConfigError(data
+        ? `couldn't find key ${keyRef.key} in ${kind} ${namespace}/${name}`
+        : `${kind.toLowerCase()} "${name}" not found`);
+    }
+    return value;
+  }
+  throw new ContainerConfigError(`env ${entry.name}: resourceFieldRef is not supported by the local pod runner`);
+}
+
+/** The downward API fields a kubelet resolves for env (status.podIP is loopback here). */
+export function fieldValue(pod: V1Pod, fieldPath: string): string {
+  const meta = pod.metadata ?? {};
+  const mapKey = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
+  if (mapKey) return (mapKey[1] === 'labels' ? meta.labels : meta.annotations)?.[mapKey[2] as string] ?? '';
+  switch (fieldPath) {
+    case 'metadata.name': return meta.name ?? '';
+    case 'metadata.namespace': return meta.namespace ?? '';
+    case 'metadata.uid': return meta.uid ?? '';
+    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
+    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
+    case 'status.podIP': case 'status.podIPs': case 'status.hostIP': case 'status.hostIPs': return POD_IP;
+    default: throw new ContainerConfigError(`unsupported fieldRef ${fieldPath}`);
+  }
+}

@@ -1,0 +1,324 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ApiException, CoordinationV1Api, CoreV1Api, makeInformer, PatchStrategy, setHeaderOptions,
+  type KubeConfig, type V1Pod,
+} from '@kubernetes/client-node';
+import { renderKubeconfig } from '../kubeconfig.ts';
+import { isProjectImage, PROJECT_IMAGE } from './image.ts';
+import { postNodeStatus, renewLease } from './node.ts';
+import { PodProcesses } from './pod.ts';
+import type { EnvSources } from './env.ts';
+
+export type RunnerOptions = { nodeName: string; stateDir: string; cliPath: string; log: (message: string) => void };
+
+const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const FLUSH_INTERVAL_MS = 1_000;
+const RESYNC_INTERVAL_MS = 10_000;
+const LEASE_RENEW_MS = 10_000;
+const NODE_STATUS_MS = 30_000;
+const TOKEN_SECONDS = 7 * 24 * 3600;
+
+function apiCode(err: unknown): number | undefined {
+  return err instanceof ApiException ? err.code : undefined;
+}
+
+function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+}
+
+function images(pod: V1Pod): string[] {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.image ?? '');
+}
+
+type Supervised = { processes: PodProcesses; dirty: boolean; flushing: boolean; removing: boolean };
+
+/**
+ * The only stand-in for a kubelet and a scheduler: binds pods of the project's image to one
+ * Node and runs them as local processes, and reports every other pod as unschedulable. All
+ * state that matters lives in the API, so the runner survives API server restarts by simply
+ * re-listing, and each pod is handled level-based from its latest object.
+ */
+export class PodRunner {
+  private readonly kc: KubeConfig;
+  private readonly core: CoreV1Api;
+  private readonly coordination: CoordinationV1Api;
+  private readonly opts: RunnerOptions;
+  private readonly pods = new Map<string, Supervised>();
+  private readonly busy = new Set<string>();
+  private readonly reportedUnrunnable = new Set<string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly informer;
+  private stopped = false;
+  private nodeUid: string | undefined;
+
+  constructor(kc: KubeConfig, opts: RunnerOptions) {
+    this.kc = kc;
+    this.opts = opts;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.informer = makeInformer<V1Pod>(kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
+  }
+
+  async start(): Promise<void> {
+    await this.retry('register node', async () => {
+      await postNodeStatus(this.core, this.opts.nodeName, this.opts.stateDir);
+      this.nodeUid = (await this.core.readNode({ name: this.opts.nodeName })).metadata?.uid;
+    });
+    await this.retry('renew node lease', () => this.heartbeat());
+    this.every(LEASE_RENEW_MS, () => this.heartbeat());
+    this.every(NODE_STATUS_MS, () => postNodeStatus(this.core, this.opts.nodeName, this.opts.stateDir));
+    this.every(FLUSH_INTERVAL_MS, async () => { for (const [uid, s] of this.pods) if (s.dirty) await this.flush(uid, s); });
+    this.every(RESYNC_INTERVAL_MS, async () => { for (const pod of this.informer.list()) this.handle(pod); });
+
+    this.informer.on('add', (pod) => this.handle(pod));
+    this.informer.on('update', (pod) => this.handle(pod));
+    this.informer.on('delete', (pod) => this.forget(pod));
+    let backoffMs = 500;
+    this.informer.on('connect', () => { backoffMs = 500; });
+    // client-node's informer stops for good on any error other than 410: restart it, with backoff.
+    this.informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      this.opts.log(`pod watch failed (${(err as Error)?.message ?? err}); restarting in ${backoffMs} ms`);
+      setTimeout(() => { if (!this.stopped) void this.informer.start().catch(() => undefined); }, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+    });
+    await this.retry('watch pods', () => this.informer.start());
+    this.opts.log(`pod runner ready as node ${this.opts.nodeName}`);
+  }
+
+  /** Ends every pod's processes (their pods will be found lost and replaced by their controllers). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.informer.stop();
+    await Promise.all([...this.pods.values()].map((s) => s.processes.stop(5, { reason: 'NodeShutdown', message: 'the local pod runner stopped' })));
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    let running = false;
+    this.timers.push(setInterval(() => {
+      if (running) return;
+      running = true;
+      fn().catch((err: unknown) => this.opts.log(`background task: ${(err as Error).message}`)).finally(() => { running = false; });
+    }, ms));
+  }
+
+  private async retry(what: string, fn: () => Promise<unknown>): Promise<void> {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        this.opts.log(`${what}: ${(err as Error).message}; retrying`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  private heartbeat(): Promise<void> {
+    return renewLease(this.coordination, this.opts.nodeName, this.nodeUid);
+  }
+
+  /** One pod, level-based; a pod already being handled is picked up again by the next resync. */
+  private handle(pod: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid || this.stopped || this.busy.has(uid)) return;
+    this.busy.add(uid);
+    this.reconcile(pod)
+      .catch((err: unknown) => this.opts.log(`${podKey(pod)}: ${(err as Error).message}`))
+      .finally(() => this.busy.delete(uid));
+  }
+
+  private async reconcile(pod: V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid as string;
+    const phase = pod.status?.phase;
+    const terminal = phase === 'Succeeded' || phase === 'Failed';
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) {
+      if (terminal || pod.metadata?.deletionTimestamp) return;
+      if (images(pod).every(isProjectImage)) await this.bind(pod);
+      else await this.reportUnrunnable(pod);
+      return;
+    }
+    if (nodeName !== this.opts.nodeName) return;
+
+    const supervised = this.pods.get(uid);
+    if (supervised) supervised.processes.pod = pod;
+    if (pod.metadata?.deletionTimestamp) {
+      await this.terminate(pod, supervised);
+      return;
+    }
+    if (supervised || terminal) return;
+    if (phase === 'Running') {
+      // Running on this node but not by this runner: the process was lost with a previous runner.
+      await this.markLost(pod);
+      return;
+    }
+    this.launch(pod);
+  }
+
+  private async bind(pod: V1Pod): Promise<void> {
+    await this.core.createNamespacedPodBinding({
+      name: pod.metadata?.name as string,
+      namespace: pod.metadata?.namespace as string,
+      body: {
+        apiVersion: 'v1', kind: 'Binding',
+        metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: this.opts.nodeName },
+      },
+    }).catch((err: unknown) => {
+      // 409: bound already (by us, a moment ago).
+      if (apiCode(err) !== 409) throw err;
+    });
+  }
+
+  /** Said once per pod: a deterministic Event name makes a restarted runner find its own Event. */
+  private async reportUnrunnable(pod: V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid as string;
+    if (this.reportedUnrunnable.has(uid)) return;
+    const others = [...new Set(images(pod).filter((i) => !isProjectImage(i)))].join(', ');
+    const message = `0/1 nodes are available: the local pod runner runs only the ${PROJECT_IMAGE} image, not ${others}`;
+    const namespace = pod.metadata?.namespace as string;
+    const now = new Date();
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name: `${pod.metadata?.name}.${uid.slice(0, 8)}.unrunnable`, namespace },
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, namespace, uid, resourceVersion: pod.metadata?.resourceVersion },
+        reason: 'FailedScheduling', message, type: 'Warning', count: 1, firstTimestamp: now, lastTimestamp: now,
+        source: { component: 'startup-factory-pod-runner' }, reportingComponent: 'startup-factory-pod-runner', reportingInstance: this.opts.nodeName,
+      },
+    }).catch((err: unknown) => {
+      if (apiCode(err) !== 409) throw err;
+    });
+    await this.core.patchNamespacedPodStatus({
+      name: pod.metadata?.name as string, namespace,
+      body: { status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: now }] } },
+    }, mergePatch());
+    this.reportedUnrunnable.add(uid);
+  }
+
+  private launch(pod: V1Pod): void {
+    const uid = pod.metadata?.uid as string;
+    const base = `${pod.metadata?.namespace}_${pod.metadata?.name}`;
+    const supervised: Supervised = { processes: undefined as unknown as PodProcesses, dirty: true, flushing: false, removing: false };
+    supervised.processes = new PodProcesses(pod, {
+      sources: this.envSources(),
+      serviceAccountKubeconfig: (p) => this.serviceAccountKubeconfig(p),
+      cliPath: this.opts.cliPath,
+      scratchDir: join(this.opts.stateDir, 'pods', `${base}_${uid}`),
+      logFile: join(this.opts.stateDir, 'logs', `${base}.log`),
+      changed: () => {
+        supervised.dirty = true;
+        void this.flush(uid, supervised);
+      },
+    });
+    this.pods.set(uid, supervised);
+    this.opts.log(`${podKey(pod)}: starting`);
+    supervised.processes.start().then(
+      () => this.opts.log(`${podKey(pod)}: ${supervised.processes.status(new Date()).phase}`),
+      (err: unknown) => this.opts.log(`${podKey(pod)}: runner error ${(err as Error).message}`),
+    );
+  }
+
+  /** Writes the pod's status if it changed; a failure leaves it dirty for the next tick. */
+  private async flush(uid: string, s: Supervised): Promise<boolean> {
+    if (s.flushing) return false;
+    s.flushing = true;
+    s.dirty = false;
+    const pod = s.processes.pod;
+    try {
+      await this.core.patchNamespacedPodStatus({
+        name: pod.metadata?.name as string, namespace: pod.metadata?.namespace as string,
+        body: { metadata: { uid }, status: s.processes.status(new Date()) },
+      }, mergePatch());
+      return true;
+    } catch (err) {
+      if (apiCode(err) === 404) this.pods.delete(uid);
+      else s.dirty = true;
+      return false;
+    } finally {
+      s.flushing = false;
+    }
+  }
+
+  /** Deletion: stop the processes within the grace period, report the final status, then let the pod go. */
+  private async terminate(pod: V1Pod, s: Supervised | undefined): Promise<void> {
+    if (s) {
+      await s.processes.stop(s.processes.gracePeriod(), undefined);
+      while (s.dirty || s.flushing) {
+        if (!(await this.flush(pod.metadata?.uid as string, s)) && !s.dirty) break;
+        if (s.dirty) await sleep(250);
+      }
+    }
+    await this.core.deleteNamespacedPod({
+      name: pod.metadata?.name as string, namespace: pod.metadata?.namespace as string,
+      gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
+    }).catch((err: unknown) => {
+      if (apiCode(err) !== 404 && apiCode(err) !== 409) throw err;
+    });
+  }
+
+  private async markLost(pod: V1Pod): Promise<void> {
+    const now = new Date();
+    const lost = (name: string) => ({
+      name, ready: false, started: false, restartCount: 0, image: '', imageID: '',
+      state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: now, finishedAt: now } },
+    });
+    // Controllers replace a Failed pod; kubelet reports a vanished container the same way.
+    await this.core.patchNamespacedPodStatus({
+      name: pod.metadata?.name as string, namespace: pod.metadata?.namespace as string,
+      body: { status: { phase: 'Failed', reason: 'ContainerStatusUnknown', message: 'the local pod runner restarted and lost this pod\'s processes', containerStatuses: (pod.spec?.containers ?? []).map((c) => ({ ...lost(c.name), image: c.image ?? '' })) } },
+    }, mergePatch());
+  }
+
+  private forget(pod: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    this.reportedUnrunnable.delete(uid);
+    const s = this.pods.get(uid);
+    if (!s) return;
+    this.pods.delete(uid);
+    // Force-deleted behind our back: no grace left to give.
+    void s.processes.stop(0, undefined).finally(() => {
+      rmSync(join(this.opts.stateDir, 'pods', `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`), { recursive: true, force: true });
+    });
+  }
+
+  private envSources(): EnvSources {
+    const missing = (err: unknown) => {
+      if (apiCode(err) === 404) return undefined;
+      throw err;
+    };
+    return {
+      configMap: (namespace, name) => this.core.readNamespacedConfigMap({ name, namespace })
+        .then((cm) => ({ ...(cm.data ?? {}), ...Object.fromEntries(Object.entries(cm.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])) }), missing),
+      secret: (namespace, name) => this.core.readNamespacedSecret({ name, namespace })
+        .then((s) => Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])), missing),
+    };
+  }
+
+  /**
+   * In-cluster clients cannot each get their own /var/run/secrets, so a pod's processes get a
+   * kubeconfig holding a token bound to the pod (it dies with the pod, like a projected token).
+   */
+  private async serviceAccountKubeconfig(pod: V1Pod): Promise<string | undefined> {
+    const namespace = pod.metadata?.namespace as string;
+    const account = pod.spec?.serviceAccountName ?? 'default';
+    let automount = pod.spec?.automountServiceAccountToken;
+    if (automount === undefined) {
+      automount = (await this.core.readNamespacedServiceAccount({ name: account, namespace })).automountServiceAccountToken;
+    }
+    if (automount === false) return undefined;
+    const request = await this.core.createNamespacedServiceAccountToken({
+      name: account, namespace,
+      body: { spec: { audiences: [], expirationSeconds: TOKEN_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid } } },
+    });
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error('runner kubeconfig has no cluster');
+    const caPem = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString() : '';
+    return renderKubeconfig({ server: cluster.server, caPem, user: `system:serviceaccount:${namespace}:${account}`, credentials: { token: request.status?.token ?? '' } });
+  }
+}
