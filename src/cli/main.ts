@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   render: { summary: 'render a template to a directory', load: () => import('./commands/render.ts') },
   template: { summary: 'validate or pack a template directory', load: () => import('./commands/template.ts') },
   export: { summary: "write a startup's rendered scaffold to a directory", load: () => import('./commands/export.ts') },
+  debug: { summary: 'diagnostics for pods: exit, sleep, env, echo', load: () => import('./commands/debug.ts') },
 };
 
 function usage(): string {
