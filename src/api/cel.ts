@@ -5,7 +5,8 @@ export type CelValidation = {
   rule: string;
   message: string;
   fieldPath?: string;
-  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+  /** FieldValueDuplicate is left out on purpose: the API server prints no message with it. */
+  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired';
 };
 
 /**

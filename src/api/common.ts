@@ -47,13 +47,11 @@ export const servicesSchema = withRules(
     {
       rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
       message: 'service names must be unique',
-      reason: 'FieldValueDuplicate',
       check: (services) => new Set(services.map((s) => s.name)).size === services.length,
     },
     {
       rule: 'self.all(s, self.exists_one(t, t.port == s.port))',
       message: 'service ports must be unique',
-      reason: 'FieldValueDuplicate',
       check: (services) => new Set(services.map((s) => s.port)).size === services.length,
     },
   ],

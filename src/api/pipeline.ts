@@ -52,7 +52,6 @@ export const pipelineSchema = z.strictObject({
       {
         rule: 'self.all(t, self.exists_one(u, u.name == t.name))',
         message: 'task names must be unique',
-        reason: 'FieldValueDuplicate',
         check: (tasks) => new Set(tasks.map((t) => t.name)).size === tasks.length,
       },
     ],
