@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { aiProviderSpecSchema, startupSpecSchema, startupTemplateSpecSchema } from '../../../src/api/index.ts';
 import { kubectl, uniqueName } from '../../support/cluster.ts';
 
 /**
@@ -9,18 +10,23 @@ import { kubectl, uniqueName } from '../../support/cluster.ts';
  */
 type Manifest = { kind: 'Startup' | 'StartupTemplate' | 'AIProvider'; spec: Record<string, unknown>; name?: string };
 
+/** The zod twin of each CRD: the operator and the CLI must judge a spec exactly as the API server does. */
+const zodSchemas = { Startup: startupSpecSchema, StartupTemplate: startupTemplateSpecSchema, AIProvider: aiProviderSpecSchema };
+
 const validSpecs = {
   Startup: { displayName: 'PayFlow', template: 'reactnext' },
   StartupTemplate: { description: 'Next.js frontend', framework: 'nextjs', files: [{ path: 'README.md', content: '# hi' }] },
   AIProvider: { type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai' } },
 };
 
-function manifest({ kind, spec, name }: Manifest): string {
+const fullSpec = ({ kind, spec }: Manifest) => ({ ...validSpecs[kind], ...spec });
+
+function manifest(m: Manifest): string {
   return stringify({
     apiVersion: 'startupfactory.dev/v1alpha1',
-    kind,
-    metadata: { name: name ?? uniqueName(kind.toLowerCase()) },
-    spec: { ...validSpecs[kind], ...spec },
+    kind: m.kind,
+    metadata: { name: m.name ?? uniqueName(m.kind.toLowerCase()) },
+    spec: fullSpec(m),
   });
 }
 
@@ -71,15 +77,19 @@ describe('the API server refuses invalid manifests, naming the field', () => {
     const { code, stderr } = await dryRun(manifest(bad));
     expect(code).not.toBe(0);
     for (const text of expected) expect(stderr).toContain(text);
+    // zod sees only the spec (metadata.name is the API server's alone).
+    if (expected[0]!.startsWith('spec.')) expect(zodSchemas[bad.kind].safeParse(JSON.parse(JSON.stringify(fullSpec(bad)))).success).toBe(false);
   });
 });
 
-describe('the API server accepts valid manifests and fills in defaults', () => {
+describe('the API server accepts valid manifests and fills in the same defaults as zod', () => {
   it('a minimal Startup gets resources, quota, expose, suspend and priority', async () => {
     const { code, stdout, stderr } = await dryRun(manifest(startup({})));
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).spec).toEqual({
+    const served = JSON.parse(stdout).spec;
+    expect(startupSpecSchema.parse(validSpecs.Startup)).toEqual(served);
+    expect(served).toEqual({
       displayName: 'PayFlow',
       template: 'reactnext',
       resources: { memory: '512Mi', cpu: '500m', storage: '2Gi' },
@@ -106,6 +116,7 @@ describe('the API server accepts valid manifests and fills in defaults', () => {
     const { code, stdout, stderr } = await dryRun(manifest(startup(spec)));
     expect(stderr).toBe('');
     expect(code).toBe(0);
+    expect(startupSpecSchema.safeParse(fullSpec(startup(spec))).success).toBe(true);
     const applied = JSON.parse(stdout).spec;
     expect(applied).toMatchObject({ ...spec, resources: { memory: '1Gi', cpu: 1, storage: '2Gi' } });
     expect(applied.pipeline.tasks[0].dependsOn).toEqual([]);
@@ -115,23 +126,29 @@ describe('the API server accepts valid manifests and fills in defaults', () => {
     const { code, stdout, stderr } = await dryRun(manifest({ kind: 'AIProvider', spec: {} }));
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).spec).toEqual({
+    const served = JSON.parse(stdout).spec;
+    expect(aiProviderSpecSchema.parse(validSpecs.AIProvider)).toEqual(served);
+    expect(served).toEqual({
       type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai', key: 'api-key' },
       pricing: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 }, maxConcurrency: 4, timeoutSeconds: 120,
     });
   });
 
   it('an offline AIProvider needs no key, and an openai-compatible one takes a baseURL', async () => {
-    const offline = await dryRun(manifest({ kind: 'AIProvider', spec: { type: 'offline', model: 'offline', secretRef: undefined } }));
-    expect(offline.stderr).toBe('');
-    const compatible = await dryRun(manifest({ kind: 'AIProvider', spec: { type: 'openai-compatible', model: 'sonar-pro', baseURL: 'https://api.perplexity.ai' } }));
-    expect(compatible.stderr).toBe('');
+    const offline: Manifest = { kind: 'AIProvider', spec: { type: 'offline', model: 'offline', secretRef: undefined } };
+    const compatible: Manifest = { kind: 'AIProvider', spec: { type: 'openai-compatible', model: 'sonar-pro', baseURL: 'https://api.perplexity.ai' } };
+    for (const m of [offline, compatible]) {
+      expect((await dryRun(manifest(m))).stderr).toBe('');
+      expect(aiProviderSpecSchema.safeParse(JSON.parse(JSON.stringify(fullSpec(m)))).success).toBe(true);
+    }
   });
 
   it('a StartupTemplate keeps its parameter schema as written and takes binary files', async () => {
     const parameters = { type: 'object', properties: { brandColor: { type: 'string', default: '#000000' } }, required: ['brandColor'] };
     const files = [{ path: 'web/.gitignore', content: 'node_modules\n' }, { path: 'web/public/favicon.ico', base64: 'AAABAAEAEBA=' }];
-    const { code, stdout, stderr } = await dryRun(manifest({ kind: 'StartupTemplate', spec: { parameters, files } }));
+    const template: Manifest = { kind: 'StartupTemplate', spec: { parameters, files } };
+    expect(startupTemplateSpecSchema.safeParse(fullSpec(template)).success).toBe(true);
+    const { code, stdout, stderr } = await dryRun(manifest(template));
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(stdout).spec).toMatchObject({ parameters, files });
