@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { aiProviderSpecSchema, startupSpecSchema, startupTemplateSpecSchema } from '../../../src/api/index.ts';
+import {
+  MAX_PIPELINE_TASKS, MAX_TEMPLATE_FILES, aiProviderSpecSchema, startupSpecSchema, startupTemplateSpecSchema,
+} from '../../../src/api/index.ts';
 import { kubectl, uniqueName } from '../../support/cluster.ts';
 
 /**
@@ -152,5 +154,26 @@ describe('the API server accepts valid manifests and fills in the same defaults 
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(stdout).spec).toMatchObject({ parameters, files });
+  });
+});
+
+describe('CEL rules stay within the runtime cost budget at the schema\'s bounds', () => {
+  it('the largest pipeline: every task with the most dependencies, the longest names', async () => {
+    const name = (i: number) => `t${String(i).padStart(2, '0')}-${'x'.repeat(44)}`;
+    const pipeline = {
+      tasks: Array.from({ length: MAX_PIPELINE_TASKS }, (_, i) => ({
+        name: name(i), type: 'codegen', dependsOn: Array.from({ length: Math.min(i, 16) }, (_, j) => name(i - 1 - j)),
+      })),
+    };
+    const { code, stderr } = await dryRun(manifest(startup({ pipeline })));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('the most template files', async () => {
+    const files = Array.from({ length: MAX_TEMPLATE_FILES }, (_, i) => ({ path: `src/deeply/nested/dir/file-${i}.txt`, content: `${i}` }));
+    const { code, stderr } = await dryRun(manifest({ kind: 'StartupTemplate', spec: { files } }));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
