@@ -47,6 +47,8 @@ export class PodRunner {
   private readonly opts: RunnerOptions;
   private readonly pods = new Map<string, Supervised>();
   private readonly busy = new Set<string>();
+  /** The latest object seen for a pod while it was being handled: handled next, not dropped. */
+  private readonly pending = new Map<string, V1Pod>();
   private readonly reportedUnrunnable = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly informer;
@@ -121,14 +123,23 @@ export class PodRunner {
     return renewLease(this.coordination, this.opts.nodeName, this.nodeUid);
   }
 
-  /** One pod, level-based; a pod already being handled is picked up again by the next resync. */
+  /** One pod at a time per uid, level-based: an update arriving meanwhile is handled right after. */
   private handle(pod: V1Pod): void {
     const uid = pod.metadata?.uid;
-    if (!uid || this.stopped || this.busy.has(uid)) return;
+    if (!uid || this.stopped) return;
+    if (this.busy.has(uid)) {
+      this.pending.set(uid, pod);
+      return;
+    }
     this.busy.add(uid);
     this.reconcile(pod)
       .catch((err: unknown) => this.opts.log(`${podKey(pod)}: ${(err as Error).message}`))
-      .finally(() => this.busy.delete(uid));
+      .finally(() => {
+        this.busy.delete(uid);
+        const next = this.pending.get(uid);
+        this.pending.delete(uid);
+        if (next) this.handle(next);
+      });
   }
 
   private async reconcile(pod: V1Pod): Promise<void> {

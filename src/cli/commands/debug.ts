@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../errors.ts';
 
-const usage = 'usage: startup-factory debug exit <code> | sleep <seconds> | env [NAME...] | echo <text...>';
+const usage = 'usage: startup-factory debug exit <code> [message...] | sleep <seconds> | env [NAME...] | echo <text...>';
 
 /**
  * Diagnostics for pods of the project's image: a trivial, predictable process whose exit
@@ -13,6 +13,7 @@ export async function run(argv: string[]): Promise<number> {
     case 'exit': {
       const code = Number(rest[0] ?? '0');
       if (!Number.isInteger(code) || code < 0 || code > 255) throw new CliError(`debug exit: "${rest[0]}" is not an exit code (0-255)`, 2);
+      if (rest.length > 1) process.stderr.write(`${rest.slice(1).join(' ')}\n`);
       return code;
     }
     case 'sleep': {
