@@ -9,12 +9,9 @@ export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 /** RFC 1123 label: namespaces, object names that become parts of other names. */
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** RFC 1035 label: Service names (must start with a letter). */
-export const DNS_1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+const DNS_1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 /** RFC 1123 subdomain: names of cluster-scoped objects such as StartupTemplates. */
-export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-
-export const dnsLabel = (description: string) =>
-  z.string().min(1).max(63).regex(new RegExp(DNS_LABEL), 'must be a lowercase RFC 1123 label').describe(description);
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
 export const dnsSubdomain = (description: string) =>
   z.string().min(1).max(253).regex(new RegExp(DNS_SUBDOMAIN), 'must be a lowercase RFC 1123 subdomain').describe(description);

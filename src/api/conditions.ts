@@ -11,7 +11,6 @@ export const ConditionType = {
   PipelineSucceeded: 'PipelineSucceeded',
   BudgetExceeded: 'BudgetExceeded',
 } as const;
-export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
 
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
 

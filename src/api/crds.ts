@@ -7,7 +7,7 @@ import { startupNameRule, startupSpecSchema, startupStatusSchema } from './start
 import { type JsonSchema, toStructuralSchema } from './structural.ts';
 import { startupTemplateSpecSchema, startupTemplateStatusSchema } from './template.ts';
 
-export const CATEGORY = 'startupfactory';
+const CATEGORY = 'startupfactory';
 
 type PrinterColumn = { name: string; type: string; jsonPath: string; description: string; priority?: number };
 

@@ -33,10 +33,8 @@ export type StartupSpec = z.output<typeof startupSpecSchema>;
 export type StartupSpecInput = z.input<typeof startupSpecSchema>;
 export type StartupStatus = z.output<typeof startupStatusSchema>;
 export type StartupTemplateSpec = z.output<typeof startupTemplateSpecSchema>;
-export type StartupTemplateSpecInput = z.input<typeof startupTemplateSpecSchema>;
 export type StartupTemplateStatus = z.output<typeof startupTemplateStatusSchema>;
 export type AIProviderSpec = z.output<typeof aiProviderSpecSchema>;
-export type AIProviderSpecInput = z.input<typeof aiProviderSpecSchema>;
 export type AIProviderStatus = z.output<typeof aiProviderStatusSchema>;
 
 type Resource<Kind extends string, Spec, Status> = {

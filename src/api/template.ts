@@ -12,7 +12,7 @@ export const MAX_FILE_BYTES = 1024 * 1024;
  * character: a file can never land outside the tree. Dotfiles and Next.js `[id]`
  * segments are fine.
  */
-export const FILE_PATH = '^[^/\\\\\\x00-\\x1f]+(/[^/\\\\\\x00-\\x1f]+)*$';
+const FILE_PATH = '^[^/\\\\\\x00-\\x1f]+(/[^/\\\\\\x00-\\x1f]+)*$';
 /** `[.]`, not an escaped dot: the same text is a CEL string literal. */
 const DOT_SEGMENT = '(^|/)[.][.]?(/|$)';
 const BASE64 = '^[A-Za-z0-9+/]*={0,2}$';
