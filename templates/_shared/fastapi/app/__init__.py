@@ -1,1 +1,1 @@
-"""{{ startup.displayName }} API."""
+{{ (startup.displayName + " API.") | dump }}

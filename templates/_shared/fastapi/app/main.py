@@ -1,4 +1,4 @@
-"""HTTP API of {{ startup.displayName }}."""
+{{ ("HTTP API of " + startup.displayName + ".") | dump }}
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-// Firebase configuration of {{ startup.displayName }}, from the template's `firebase`
+// Firebase configuration of {{ startup.displayName | dump }}, from the template's `firebase`
 // parameters (project {{ parameters.firebase.projectId }}). Regenerate with
 // `flutterfire configure --project={{ parameters.firebase.projectId }}` once the real
 // Firebase project exists.
@@ -14,7 +14,7 @@ class DefaultFirebaseOptions {
       case TargetPlatform.iOS:
         return ios;
       default:
-        throw UnsupportedError('{{ startup.displayName | replace("'", "") | replace("$", "") }} is configured for Android, iOS and web only.');
+        throw UnsupportedError('This app is configured for Android, iOS and web only.');
     }
   }
 
