@@ -78,15 +78,22 @@ export class PodRunner {
     this.informer.on('update', (pod) => this.handle(pod));
     this.informer.on('delete', (pod) => this.forget(pod));
     let backoffMs = 500;
-    this.informer.on('connect', () => { backoffMs = 500; });
-    // client-node's informer stops for good on any error other than 410: restart it, with backoff.
+    let startedAt = Date.now();
+    // client-node's informer stops for good on any error other than 410: restart it, with a
+    // backoff that resets once a watch has stayed up for a while.
     this.informer.on('error', (err: unknown) => {
       if (this.stopped) return;
+      if (Date.now() - startedAt > 30_000) backoffMs = 500;
       this.opts.log(`pod watch failed (${(err as Error)?.message ?? err}); restarting in ${backoffMs} ms`);
-      setTimeout(() => { if (!this.stopped) void this.informer.start().catch(() => undefined); }, backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 30_000);
+      setTimeout(() => {
+        if (this.stopped) return;
+        startedAt = Date.now();
+        void this.informer.start().catch(() => undefined);
+      }, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 10_000);
     });
-    await this.retry('watch pods', () => this.informer.start());
+    // A failed first list is retried by the error handler above.
+    void this.informer.start().catch(() => undefined);
     this.opts.log(`pod runner ready as node ${this.opts.nodeName}`);
   }
 
