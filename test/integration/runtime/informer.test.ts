@@ -65,15 +65,21 @@ describe('Informer against the API server', () => {
     const proxy = new ApiProxy();
     stops.push(() => proxy.stop());
     const kc = await proxy.start(new URL(kubeConfig().getCurrentCluster()!.server));
-    const { informer } = recordingInformer(newClient(kc).client);
+    const { log, lines } = capturingLogger();
+    const { informer } = recordingInformer(newClient(kc).client, { logger: log });
     await informer.waitForSync();
+    // Sync means listed; an event arriving means the watch is open too, so the cut hits it.
+    await client.create(configMap('before-cut', { w: '1' }));
+    await eventually(() => informer.get('before-cut', ns.name), 10_000, 'a watch event before the cut');
     const connectionsBefore = proxy.connections;
 
     proxy.reset();
-    await eventually(() => !informer.healthy(), 5000, 'the informer to notice the cut');
+    // Unhealthy only briefly (until the relist), so read the informer's own account of it.
+    await eventually(() => lines.some((l) => l.includes('informer failed; restarting with a relist')), 5000, 'the informer to notice the cut');
     await client.create(configMap('during-outage', { x: '1' }));
     await eventually(() => informer.get('during-outage', ns.name), 15_000, 'the object created during the outage');
     await eventually(() => informer.healthy(), 5000, 'healthy again');
+    expect(lines.some((l) => l.includes('informer recovered'))).toBe(true);
     expect(proxy.connections).toBeGreaterThan(connectionsBefore);
 
     await client.create(configMap('after-recovery', { y: '1' }));
