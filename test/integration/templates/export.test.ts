@@ -38,8 +38,8 @@ function noise(size: number, seed: number): Buffer {
 }
 
 /** A template big enough to need several ConfigMaps: ~1.8 MB of rendered text plus binaries. */
-function largeTemplate(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'sf-export-')), 'large');
+function largeTemplate(parent: string): string {
+  const dir = join(parent, 'large');
   mkdirSync(join(dir, 'files', 'src', 'modules'), { recursive: true });
   mkdirSync(join(dir, 'files', 'assets'), { recursive: true });
   writeFileSync(join(dir, 'template.yaml'), 'name: large\ndescription: a large test template\nframework: test\n');
@@ -59,7 +59,7 @@ describe('export from the cluster equals the local render', () => {
   let configMaps: ConfigMap[] = [];
 
   beforeAll(async () => {
-    const template = largeTemplate();
+    const template = largeTemplate(work);
     const startupFile = join(work, 'startup.yaml');
     writeFileSync(startupFile, YAML.stringify({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', metadata: { name }, spec }));
     const local = cli('render', '--template', template, '--startup', startupFile, '--out', join(work, 'local'));
