@@ -32,7 +32,8 @@ function images(pod: V1Pod): string[] {
   return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.image ?? '');
 }
 
-type Supervised = { processes: PodProcesses; dirty: boolean; flushing: boolean; removing: boolean };
+/** `writes` chains status writes so they land in order and a final one can be awaited. */
+type Supervised = { processes: PodProcesses; dirty: boolean; writes: Promise<unknown> };
 
 /**
  * The only stand-in for a kubelet and a scheduler: binds pods of the project's image to one
@@ -221,55 +222,56 @@ export class PodRunner {
   private launch(pod: V1Pod): void {
     const uid = pod.metadata?.uid as string;
     const base = `${pod.metadata?.namespace}_${pod.metadata?.name}`;
-    const supervised: Supervised = { processes: undefined as unknown as PodProcesses, dirty: true, flushing: false, removing: false };
-    supervised.processes = new PodProcesses(pod, {
+    let supervised: Supervised | undefined;
+    const processes = new PodProcesses(pod, {
       sources: this.envSources(),
       serviceAccountKubeconfig: (p) => this.serviceAccountKubeconfig(p),
       cliPath: this.opts.cliPath,
       scratchDir: join(this.opts.stateDir, 'pods', `${base}_${uid}`),
       logFile: join(this.opts.stateDir, 'logs', `${base}.log`),
       changed: () => {
+        if (!supervised) return;
         supervised.dirty = true;
         void this.flush(uid, supervised);
       },
     });
+    supervised = { processes, dirty: true, writes: Promise.resolve() };
     this.pods.set(uid, supervised);
     this.opts.log(`${podKey(pod)}: starting`);
-    supervised.processes.start().then(
-      () => this.opts.log(`${podKey(pod)}: ${supervised.processes.status(new Date()).phase}`),
+    processes.start().then(
+      () => this.opts.log(`${podKey(pod)}: ${processes.status(new Date()).phase}`),
       (err: unknown) => this.opts.log(`${podKey(pod)}: runner error ${(err as Error).message}`),
     );
   }
 
-  /** Writes the pod's status if it changed; a failure leaves it dirty for the next tick. */
-  private async flush(uid: string, s: Supervised): Promise<boolean> {
-    if (s.flushing) return false;
-    s.flushing = true;
-    s.dirty = false;
-    const pod = s.processes.pod;
-    try {
-      await this.core.patchNamespacedPodStatus({
-        name: pod.metadata?.name as string, namespace: pod.metadata?.namespace as string,
-        body: { metadata: { uid }, status: s.processes.status(new Date()) },
-      }, mergePatch());
-      return true;
-    } catch (err) {
-      if (apiCode(err) === 404) this.pods.delete(uid);
-      else s.dirty = true;
-      return false;
-    } finally {
-      s.flushing = false;
-    }
+  /** Writes the pod's status if it changed; true once it is written (a failure stays dirty for the next tick). */
+  private flush(uid: string, s: Supervised): Promise<boolean> {
+    const write = s.writes.then(async () => {
+      if (!s.dirty) return true;
+      s.dirty = false;
+      const pod = s.processes.pod;
+      try {
+        await this.core.patchNamespacedPodStatus({
+          name: pod.metadata?.name as string, namespace: pod.metadata?.namespace as string,
+          body: { metadata: { uid }, status: s.processes.status(new Date()) },
+        }, mergePatch());
+        return true;
+      } catch (err) {
+        if (apiCode(err) === 404) return true;
+        s.dirty = true;
+        return false;
+      }
+    });
+    s.writes = write;
+    return write;
   }
 
   /** Deletion: stop the processes within the grace period, report the final status, then let the pod go. */
   private async terminate(pod: V1Pod, s: Supervised | undefined): Promise<void> {
     if (s) {
       await s.processes.stop(s.processes.gracePeriod(), undefined);
-      while (s.dirty || s.flushing) {
-        if (!(await this.flush(pod.metadata?.uid as string, s)) && !s.dirty) break;
-        if (s.dirty) await sleep(250);
-      }
+      // The terminal status must land before the pod goes: the Job controller counts it.
+      while (!(await this.flush(pod.metadata?.uid as string, s))) await sleep(500);
     }
     await this.core.deleteNamespacedPod({
       name: pod.metadata?.name as string, namespace: pod.metadata?.namespace as string,
