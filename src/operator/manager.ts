@@ -192,7 +192,9 @@ export class Manager {
   private async shutdownRest(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.stop()));
     // Events still queued get a short grace; they must never hold the process up.
-    await Promise.race([this.events.flush(), new Promise((r) => this.clock.setTimeout(() => r(undefined), 2000))]);
+    let timer: unknown;
+    await Promise.race([this.events.flush(), new Promise((r) => { timer = this.clock.setTimeout(() => r(undefined), 2000); })]);
+    this.clock.clearTimeout(timer);
     await this.http.close();
   }
 

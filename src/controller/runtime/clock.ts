@@ -10,12 +10,9 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // Timers alone must never keep the process alive: shutdown is driven by signals.
-    t.unref();
-    return t;
-  },
+  // Timers stay referenced: a CLI waiting out a rate limit or a Retry-After must not exit
+  // mid-wait. Long-lived owners (queue, informer, elector) clear theirs when stopped.
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
