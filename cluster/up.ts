@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBinaries } from './build.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { withLock } from './lock.ts';
-import { controlPlaneBinary, paths, repoRoot, stateDir } from './paths.ts';
+import { binDir, controlPlaneBinary, paths, repoRoot, stateDir } from './paths.ts';
 import { isRunning, spawnDetached } from './processes.ts';
 
 type Log = (message: string) => void;
@@ -207,7 +207,7 @@ if (import.meta.main) {
   clusterUp().then(
     (kubeconfig) => {
       console.error(`local cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      console.log(`export KUBECONFIG=${kubeconfig}`);
+      console.log(`export KUBECONFIG=${kubeconfig} PATH=${binDir()}:$PATH`);
     },
     (err: unknown) => {
       console.error(`cluster:up: ${err instanceof Error ? err.message : String(err)}`);

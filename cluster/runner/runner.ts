@@ -15,7 +15,7 @@ export type RunnerOptions = { nodeName: string; stateDir: string; cliPath: strin
 
 const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const FLUSH_INTERVAL_MS = 1_000;
-const RESYNC_INTERVAL_MS = 10_000;
+const RESYNC_INTERVAL_MS = 15_000;
 const LEASE_RENEW_MS = 10_000;
 const NODE_STATUS_MS = 30_000;
 const TOKEN_SECONDS = 7 * 24 * 3600;
@@ -73,7 +73,7 @@ export class PodRunner {
     this.every(LEASE_RENEW_MS, () => this.heartbeat());
     this.every(NODE_STATUS_MS, () => postNodeStatus(this.core, this.opts.nodeName, this.opts.stateDir));
     this.every(FLUSH_INTERVAL_MS, async () => { for (const [uid, s] of this.pods) if (s.dirty) await this.flush(uid, s); });
-    this.every(RESYNC_INTERVAL_MS, async () => { for (const pod of this.informer.list()) this.handle(pod); });
+    this.every(RESYNC_INTERVAL_MS, () => this.resync());
 
     this.informer.on('add', (pod) => this.handle(pod));
     this.informer.on('update', (pod) => this.handle(pod));
@@ -125,6 +125,17 @@ export class PodRunner {
         await sleep(delay);
       }
     }
+  }
+
+  /**
+   * A fresh list, not the informer's cache: it catches whatever a silent or broken watch
+   * missed, pods deleted meanwhile included.
+   */
+  private async resync(): Promise<void> {
+    const pods = (await this.core.listPodForAllNamespaces()).items;
+    const live = new Set(pods.map((p) => p.metadata?.uid));
+    for (const [uid, s] of this.pods) if (!live.has(uid)) this.forget(s.processes.pod);
+    for (const pod of pods) this.handle(pod);
   }
 
   private heartbeat(): Promise<void> {
