@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeConfig, uniqueName } from '../../support/cluster.ts';
 import { enqueueSelf } from '../../../src/controller/runtime/informer.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import { retryOnConflict } from '../../../src/kube/errors.ts';
+import { microTime } from '../../../src/kube/time.ts';
 import { Manager } from '../../../src/operator/manager.ts';
 import { parseOperatorConfig } from '../../../src/operator/config.ts';
 import { eventually, logger, newClient, testNamespace } from './helpers.ts';
@@ -42,5 +44,33 @@ describe('Manager', () => {
     expect(await running).toBe(0);
     const leaseObj = await client.get<KubeObject & { spec: { holderIdentity?: string } }>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: lease });
     expect(leaseObj.spec.holderIdentity ?? '').toBe('');
+  });
+
+  it('stops its controllers and ends with exit code 1 when another holder takes the Lease', async () => {
+    const lease = uniqueName('mgr-lease');
+    const config = parseOperatorConfig(['--namespace', ns.name, '--lease-name', lease, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--identity', 'victim'], {});
+    const manager = new Manager({ config, kubeConfig: kubeConfig(), logger, lease: { durationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 } });
+    let reconciles = 0;
+    const controller = manager.controller({ name: 'ticker', reconcile: async () => { reconciles++; return { requeueAfter: 100 }; } });
+    controller.enqueue('tick');
+    const stop = new AbortController();
+    const running = manager.runUntil(stop.signal);
+    await eventually(() => reconciles > 0, 10_000, 'the controller to run as leader');
+
+    type Lease = KubeObject & { spec: Record<string, unknown> };
+    const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: lease };
+    // The victim renews every 500 ms, so the takeover may race a renewal: re-read on conflict.
+    await retryOnConflict(async () => {
+      const held = await client.get<Lease>(ref);
+      return client.replace<Lease>({ ...held, spec: { ...held.spec, holderIdentity: 'intruder', renewTime: microTime(Date.now()), leaseDurationSeconds: 60 } });
+    });
+
+    expect(await running).toBe(1);
+    expect(controller.queue.isShuttingDown()).toBe(true);
+    const after = reconciles;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(reconciles).toBe(after);
+    expect((await client.get<Lease>(ref)).spec.holderIdentity).toBe('intruder');
+    stop.abort();
   });
 });
