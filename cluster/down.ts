@@ -21,7 +21,7 @@ export async function clusterDown(log: (message: string) => void = console.error
         await stopProcess(pid, 15_000);
       }
     }
-    for (const pid of leftoverPodPids()) await stopProcess(-pid, 2_000);
+    for (const pid of leftoverPodPids()) await stopProcess(pid, 2_000, true);
     rmSync(stateDir, { recursive: true, force: true });
   }, log);
 }

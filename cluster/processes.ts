@@ -40,11 +40,15 @@ export function spawnDetached(command: string, args: string[], logFile: string, 
   }
 }
 
-/** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
-export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL if it is still there after `graceMs`. With `group`, the signals go to
+ * the process group the pid leads (a pod's process and whatever it spawned).
+ */
+export async function stopProcess(pid: number, graceMs = 10_000, group = false): Promise<void> {
+  const target = group ? -pid : pid;
   if (!isAlive(pid)) return;
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(target, 'SIGTERM');
   } catch {
     return;
   }
@@ -54,7 +58,7 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
     await sleep(100);
   }
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(target, 'SIGKILL');
   } catch {
     // It exited between the check and the kill.
   }

@@ -8,6 +8,9 @@ import { KUBERNETES_VERSION } from '../paths.ts';
 
 export const LEASE_SECONDS = 40;
 
+/** When this runner started: the conditions have held since then, whatever the heartbeat. */
+const since = new Date();
+
 /** The machine, as a Node: its cores and memory are what pods may ask for. */
 export function nodeStatus(stateDir: string, now: Date): V1NodeStatus {
   const fs = statfsSync(stateDir);
@@ -18,7 +21,7 @@ export function nodeStatus(stateDir: string, now: Date): V1NodeStatus {
     'ephemeral-storage': `${Math.floor((fs.blocks * fs.bsize) / 1024)}Ki`,
   };
   const healthy = (type: string, reason: string, message: string) =>
-    ({ type, status: 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+    ({ type, status: 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: since });
   return {
     capacity,
     allocatable: capacity,
@@ -27,7 +30,7 @@ export function nodeStatus(stateDir: string, now: Date): V1NodeStatus {
       healthy('MemoryPressure', 'KubeletHasSufficientMemory', 'runner has sufficient memory available'),
       healthy('DiskPressure', 'KubeletHasNoDiskPressure', 'runner has no disk pressure'),
       healthy('PIDPressure', 'KubeletHasSufficientPID', 'runner has sufficient PID available'),
-      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'startup-factory pod runner is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
+      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'startup-factory pod runner is posting ready status', lastHeartbeatTime: now, lastTransitionTime: since },
     ],
     nodeInfo: {
       architecture: process.arch === 'x64' ? 'amd64' : process.arch,
