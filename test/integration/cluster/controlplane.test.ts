@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_VERSION } from '../../../cluster/paths.ts';
+import { clusterUp, readState } from '../../../cluster/up.ts';
 import { kubectl, uniqueName, waitForGone, waitForObject } from '../../support/cluster.ts';
 
 const namespaces: string[] = [];
@@ -70,5 +71,12 @@ describe('the local control plane', () => {
     expect((await kubectl(['delete', 'configmap', 'owner', '-n', ns, '--cascade=background'])).code).toBe(0);
     await waitForGone(['configmap', 'owned', '-n', ns], 'the owned ConfigMap to be collected');
     expect((await kubectl(['get', 'configmap', 'bystander', '-n', ns, '-o', 'name'])).stdout.trim()).toBe('configmap/bystander');
+  });
+
+  it.runIf(!process.env.KUBECONFIG)('finds the running cluster on a second cluster:up and starts nothing', async () => {
+    const before = readState();
+    expect(before?.pids['kube-apiserver']).toBeGreaterThan(0);
+    await clusterUp(() => undefined);
+    expect(readState()).toEqual(before);
   });
 });
