@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from '../../kube/client.ts';
+import type { KubeClient, KubeObject, ObjectMeta } from '../../kube/client.ts';
 import { ApiError, isGone } from '../../kube/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { sleep, systemClock, type Clock } from './clock.ts';
@@ -231,7 +231,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private upsert(obj: T): void {
-    const withType = { ...obj, apiVersion: this.o.apiVersion, kind: this.o.kind } as T;
+    // managedFields often outweigh the rest of the object and nothing reads them from a cache.
+    const { managedFields: _dropped, ...metadata } = obj.metadata as ObjectMeta & { managedFields?: unknown };
+    const withType = { ...obj, apiVersion: this.o.apiVersion, kind: this.o.kind, metadata } as T;
     const key = keyOf(withType);
     const old = this.cache.get(key);
     // resourceVersion is opaque: only equality means "nothing changed".

@@ -43,6 +43,7 @@ describe('Informer against the API server', () => {
     await informer.waitForSync();
     expect(informer.healthy()).toBe(true);
     expect(informer.get('before', ns.name)?.data).toEqual({ a: '1' });
+    expect(informer.get('before', ns.name)?.metadata).not.toHaveProperty('managedFields');
 
     await client.create(configMap('after', { b: '1' }));
     await client.create(configMap('unrelated', { c: '1' }, { suite: 'other' }));
