@@ -45,6 +45,5 @@ export const paths = {
   logs: join(stateDir, 'logs'),
   pods: join(stateDir, 'pods'),
   componentKubeconfig: (component: string) => join(stateDir, `${component}.kubeconfig`),
-  pidFile: (component: string) => join(stateDir, `${component}.pid`),
   componentLog: (component: string) => join(stateDir, 'logs', `${component}.log`),
 };
