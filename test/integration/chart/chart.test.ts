@@ -124,7 +124,7 @@ describe('RBAC', () => {
     for (const forbidden of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(verbs).not.toContain(forbidden);
     expect(grants.get('/secrets')?.sort()).toEqual(['create', 'get', 'list', 'patch', 'watch']);
     expect(grants.get('/pods')?.sort()).toEqual(['delete', 'get', 'list', 'watch']);
-    expect(grants.get('/nodes')?.sort()).toEqual(['get', 'list']);
+    expect(grants.get('/nodes')?.sort()).toEqual(['get', 'list', 'watch']);
     expect(grants.get('events.k8s.io/events')?.sort()).toEqual(['create', 'patch']);
     expect(grants.get('coordination.k8s.io/leases')?.sort()).toEqual(['create', 'get', 'update']);
     expect(grants.get('startupfactory.dev/startups/finalizers')).toEqual(['update']);

@@ -1,0 +1,120 @@
+/**
+ * The chart installed for real: the operator runs from its image (on the local cluster, as a
+ * process under the pod runner) with nothing but the chart's ServiceAccount and RBAC, and
+ * provisions a Startup. A missing permission shows up here as a Startup that never gets
+ * provisioned or as "forbidden" in the operator's log.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paths } from '../../../cluster/paths.ts';
+import { helm, kubectl, uniqueName, waitForGone, waitForObject } from '../../support/cluster.ts';
+import { chartPath, parseManifests } from './render.ts';
+
+const RUN_LABEL = 'test.startupfactory.dev/run';
+const namespace = uniqueName('sf-install');
+const release = uniqueName('sf');
+const fullname = `${release}-startup-factory`;
+const run = uniqueName('run');
+const template = uniqueName('tpl');
+const startup = uniqueName('su');
+
+type Condition = { type: string; status: string; reason?: string; message?: string };
+type Pod = { metadata: { name: string }; spec: { serviceAccountName: string }; status: { phase: string } };
+
+/** A port nothing listens on: the pod runner runs every pod on the host's network. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function operatorPods(): Promise<Pod[]> {
+  const res = await kubectl(['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
+  expect(res.code, res.stderr).toBe(0);
+  return (JSON.parse(res.stdout) as { items: Pod[] }).items;
+}
+
+/** The pod's log: the pod runner keeps it in a file; a cluster with kubelets serves it. */
+async function podLog(pod: string): Promise<string> {
+  const file = await readFile(join(paths.logs, `${namespace}_${pod}.log`), 'utf8').catch(() => undefined);
+  if (file !== undefined) return file;
+  const res = await kubectl(['logs', '-n', namespace, pod]);
+  expect(res.code, res.stderr).toBe(0);
+  return res.stdout;
+}
+
+const conditionOf = (obj: { status?: { conditions?: Condition[] } }, type: string) => obj.status?.conditions?.find((c) => c.type === type);
+
+beforeAll(async () => {
+  expect((await kubectl(['create', 'namespace', namespace])).code).toBe(0);
+  // The packed built-in, under a name of this test's own: the shared cluster may hold others.
+  const builtin = parseManifests(await readFile(join(chartPath, 'files', 'builtin-templates', 'reactnext.yaml'), 'utf8'))[0]!;
+  const created = await kubectl(['create', '-f', '-'], { input: stringify({ ...builtin, metadata: { name: template } }) });
+  expect(created.code, created.stderr).toBe(0);
+  const [metricsPort, gatewayPort] = [await freePort(), await freePort()];
+  const res = await helm([
+    'install', release, chartPath, '--namespace', namespace, '--skip-crds', '--wait', '--timeout', '120s',
+    // One replica: replicas of one Deployment would share the host's ports under the pod runner.
+    '--set', 'replicaCount=1',
+    '--set', `ports.metrics=${metricsPort}`, '--set', `ports.gateway=${gatewayPort}`,
+    // Manage only this test's Startups, from a node port range no other test uses.
+    '--set', `operator.startupSelector=${RUN_LABEL}=${run}`, '--set', 'operator.nodePortRange=32700-32749',
+    '--set', 'builtinTemplates.enabled=false',
+  ]);
+  expect(res.code, res.stderr).toBe(0);
+});
+
+describe('helm install', () => {
+  it('runs the operator under the chart ServiceAccount, and it takes the leader Lease', async () => {
+    const [pod] = await operatorPods();
+    expect(pod?.spec.serviceAccountName).toBe(fullname);
+    expect(pod?.status.phase).toBe('Running');
+    // POD_NAME reaches the operator through the downward API and becomes its identity.
+    await waitForObject<{ spec: { holderIdentity?: string } }>(
+      ['lease', 'startup-factory-leader', '-n', namespace], (lease) => lease.spec.holderIdentity === pod!.metadata.name, 'the operator to lead',
+    );
+  });
+
+  it('provisions a Startup and renders its scaffold with only the chart RBAC', async () => {
+    const manifest = {
+      apiVersion: 'startupfactory.dev/v1alpha1',
+      kind: 'Startup',
+      metadata: { name: startup, labels: { [RUN_LABEL]: run } },
+      spec: { displayName: 'Chart Check', industry: 'fintech', category: 'payments', template },
+    };
+    const applied = await kubectl(['apply', '-f', '-'], { input: stringify(manifest) });
+    expect(applied.code, applied.stderr).toBe(0);
+    const provisioned = await waitForObject<{ status?: { conditions?: Condition[]; namespace?: string } }>(
+      ['startup', startup],
+      (s) => conditionOf(s, 'Provisioned')?.status === 'True' && conditionOf(s, 'TemplateRendered')?.status === 'True',
+      'the Startup to be provisioned and rendered', 120_000,
+    );
+    const objects = await kubectl(['get', 'resourcequota,limitrange,networkpolicy,service,configmap', '-n', provisioned.status!.namespace!, '-o', 'name']);
+    expect(objects.code, objects.stderr).toBe(0);
+    for (const kind of ['resourcequota', 'limitrange', 'networkpolicy', 'service', 'configmap']) expect(objects.stdout).toContain(`${kind}/`);
+  });
+
+  it('never hits an RBAC denial', async () => {
+    for (const pod of await operatorPods()) expect(await podLog(pod.metadata.name)).not.toMatch(/forbidden/i);
+  });
+
+  it('removes everything of a deleted Startup', async () => {
+    expect((await kubectl(['delete', 'startup', startup, '--wait=false'])).code).toBe(0);
+    await waitForGone(['startup', startup], 'the Startup to go', 120_000);
+    await waitForGone(['namespace', `startup-${startup}`], 'its namespace to go', 120_000);
+  });
+});
+
+afterAll(async () => {
+  await kubectl(['delete', 'startup', startup, '--ignore-not-found', '--wait=false']);
+  await helm(['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s']);
+  await kubectl(['delete', 'startuptemplate', template, '--ignore-not-found', '--wait=false']);
+  await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
+});
