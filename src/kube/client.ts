@@ -148,9 +148,11 @@ export class KubeClient {
     const info = await this.resourceInfo(apiVersion, kind);
     const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
     let path = prefix;
-    if (info.namespaced) {
-      if (!namespace) throw new Error(`${kind} is namespaced: a namespace is required`);
+    if (info.namespaced && namespace) {
       path += `/namespaces/${encodeURIComponent(namespace)}`;
+    } else if (info.namespaced && name !== undefined) {
+      // A namespaced kind's collection may span all namespaces (informers); one object may not.
+      throw new Error(`${kind} is namespaced: a namespace is required`);
     }
     path += `/${info.name}`;
     if (name !== undefined) path += `/${encodeURIComponent(name)}`;
