@@ -40,16 +40,19 @@ export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 15_
 /**
  * A TCP proxy in front of the real API server, so a test can break the operator's
  * connections the way a network does: `reset()` drops every open connection at once,
- * `freeze()` keeps them open but silently stops forwarding (a half-dead watch).
+ * `freeze()` keeps them open but silently stops forwarding (a half-dead watch),
+ * `partition()` also refuses new ones.
  */
 export class ApiProxy {
   private server: Server | undefined;
   private readonly pairs = new Set<{ client: Socket; upstream: Socket; frozen: boolean }>();
+  private partitioned = false;
   connections = 0;
 
   async start(target: URL): Promise<KubeConfig> {
     this.server = createServer((client) => {
       this.connections++;
+      if (this.partitioned) return void client.destroy();
       const upstream = connect(Number(target.port || 443), target.hostname);
       const pair = { client, upstream, frozen: false };
       this.pairs.add(pair);
@@ -78,6 +81,12 @@ export class ApiProxy {
 
   freeze(): void {
     for (const p of this.pairs) p.frozen = true;
+  }
+
+  /** A network partition: open connections go silent and new ones are refused. */
+  partition(): void {
+    this.partitioned = true;
+    this.freeze();
   }
 
   async stop(): Promise<void> {

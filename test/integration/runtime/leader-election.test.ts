@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName } from '../../support/cluster.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfig, uniqueName } from '../../support/cluster.ts';
 import { LeaderElector } from '../../../src/controller/runtime/leader-election.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
-import { eventually, logger, newClient, testNamespace } from './helpers.ts';
+import { ApiProxy, eventually, logger, newClient, testNamespace } from './helpers.ts';
 
 let client: KubeClient;
 let ns: { name: string; cleanup: () => Promise<void> };
@@ -14,12 +15,14 @@ afterAll(async () => { await ns.cleanup(); });
 
 type Lease = KubeObject & { spec: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number } };
 
-function candidate(identity: string, lease: string) {
+type Timings = { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+
+function candidate(identity: string, lease: string, kc?: KubeConfig, timings?: Timings) {
   const state = { leading: false, started: 0, stopped: 0 };
   const stop = new AbortController();
   const elector = new LeaderElector({
     // Each candidate has its own client, as separate replicas would.
-    client: newClient().client, logger, namespace: ns.name, name: lease, identity,
+    client: newClient(kc).client, logger, namespace: ns.name, name: lease, identity, ...timings,
     onStartedLeading: () => { state.leading = true; state.started = Date.now(); },
     onStoppedLeading: () => { state.leading = false; state.stopped = Date.now(); },
   });
@@ -27,8 +30,8 @@ function candidate(identity: string, lease: string) {
   return { state, stop: () => { stop.abort(); return done; }, done };
 }
 
-describe('LeaderElector on a real Lease (15 s / 10 s / 2 s)', () => {
-  it('lets exactly one candidate lead; on release the other takes over within a few seconds', async () => {
+describe('LeaderElector on a real Lease', () => {
+  it('with the default 15 s / 10 s / 2 s, lets exactly one candidate lead; on release the other takes over within a few seconds', async () => {
     const lease = uniqueName('lease');
     const a = candidate('replica-a', lease);
     const b = candidate('replica-b', lease);
@@ -66,5 +69,25 @@ describe('LeaderElector on a real Lease (15 s / 10 s / 2 s)', () => {
     expect(b.state.leading).toBe(false);
     await b.stop();
     await a.stop();
+  });
+
+  it('a partitioned leader steps down before its Lease expires, and only then does another take over', async () => {
+    const lease = uniqueName('lease');
+    const timings = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
+    const proxy = new ApiProxy();
+    const kc = await proxy.start(new URL(kubeConfig().getCurrentCluster()!.server));
+    const a = candidate('partitioned', lease, kc, timings);
+    await eventually(() => a.state.leading, 10_000, 'the first leader');
+    const b = candidate('survivor', lease, undefined, timings);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(b.state.leading).toBe(false);
+
+    proxy.partition();
+    expect(await a.done).toEqual({ lost: true });
+    await eventually(() => b.state.leading, 10_000, 'the survivor to take over after expiry');
+    // Never two leaders: the old one had stopped before the new one started.
+    expect(a.state.stopped).toBeLessThan(b.state.started);
+    await b.stop();
+    await proxy.stop();
   });
 });
