@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot, toolPath } from '../../cluster/paths.ts';
+import { paths, repoRoot, toolPath } from '../../cluster/paths.ts';
 import { ensureBinaries } from '../../cluster/build.ts';
 import { clusterUp } from '../../cluster/up.ts';
 
@@ -19,7 +19,7 @@ const log = (message: string) => console.error(`[cluster] ${message}`);
 export async function setup(project: TestProject): Promise<void> {
   const started = Date.now();
   let kubeconfig = process.env.KUBECONFIG;
-  if (kubeconfig) {
+  if (kubeconfig && resolve(kubeconfig) !== paths.kubeconfig) {
     log(`using KUBECONFIG=${kubeconfig}`);
     await ensureBinaries(log);
   } else {

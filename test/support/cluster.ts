@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { paths, toolPath as cachedToolPath, type Tool } from '../../cluster/paths.ts';
@@ -21,6 +22,11 @@ export function kubeconfigPath(): string {
     // Outside a vitest worker (a script reusing these helpers).
     return process.env.KUBECONFIG || paths.kubeconfig;
   }
+}
+
+/** True when the suite runs on the local control plane (and so on its pod runner). */
+export function isLocalCluster(): boolean {
+  return resolve(kubeconfigPath()) === paths.kubeconfig;
 }
 
 export function kubeConfig(): KubeConfig {

@@ -2,10 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../../cluster/paths.ts';
-import { kubectl, uniqueName, waitFor, waitForGone, waitForObject } from '../../support/cluster.ts';
+import { isLocalCluster, kubectl, uniqueName, waitFor, waitForGone, waitForObject } from '../../support/cluster.ts';
 
-// These exercise the local pod runner: against a foreign cluster (KUBECONFIG) there is none.
-const local = !process.env.KUBECONFIG;
 let ns = '';
 
 async function apply(manifest: object): Promise<void> {
@@ -41,7 +39,8 @@ function podLog(pod: string): string {
   return readFileSync(join(paths.logs, `${ns}_${pod}.log`), 'utf8');
 }
 
-describe.runIf(local)('the local pod runner', () => {
+// These exercise the local pod runner: against a foreign cluster (KUBECONFIG) there is none.
+describe.runIf(isLocalCluster())('the local pod runner', () => {
   beforeAll(async () => {
     ns = uniqueName('runner');
     expect((await kubectl(['create', 'namespace', ns])).code).toBe(0);
