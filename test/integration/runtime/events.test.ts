@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventRecorder, REPORTING_CONTROLLER } from '../../../src/controller/events.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
-import { logger, newClient, testNamespace } from './helpers.ts';
+import { kubectl, uniqueName } from '../../support/cluster.ts';
+import { eventually, logger, newClient, testNamespace } from './helpers.ts';
 
 let client: KubeClient;
 let ns: { name: string; cleanup: () => Promise<void> };
@@ -36,5 +37,22 @@ describe('EventRecorder', () => {
     const ghost: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ghost', namespace: 'no-such-namespace-xyz' } };
     expect(() => recorder.record(ghost, { type: 'Normal', reason: 'Whatever', action: 'Test', note: 'x' })).not.toThrow();
     await expect(recorder.flush()).resolves.toBeUndefined();
+  });
+
+  it('puts events about cluster-scoped objects where kubectl describe finds them', async () => {
+    const name = uniqueName('rt-events-provider');
+    const provider = await client.create<KubeObject>({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'AIProvider', metadata: { name }, spec: { type: 'offline', model: 'offline-v1' } });
+    try {
+      const recorder = new EventRecorder({ client, logger, reportingInstance: 'test-replica' });
+      recorder.record(provider, { type: 'Normal', reason: 'KeyResolved', action: 'Validate', note: 'offline provider needs no key' });
+      await recorder.flush();
+      const described = await eventually(async () => {
+        const { stdout } = await kubectl(['describe', 'aiprovider', name]);
+        return stdout.includes('KeyResolved') ? stdout : undefined;
+      }, 10_000, 'the event in kubectl describe');
+      expect(described).toContain('offline provider needs no key');
+    } finally {
+      await client.delete({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'AIProvider', name });
+    }
   });
 });
