@@ -303,12 +303,13 @@ export class KubeClient {
     const verb = requestVerb(method, ctx.getUrl(), ctx.getHeaders()['Content-Type']);
     const callerSignal = ctx.getSignal();
     for (let attempt = 0; ; attempt++) {
+      await sleep(this.clock, this.bucket.reserve(), callerSignal);
+      callerSignal?.throwIfAborted();
+      // The timeout starts once the limiter lets the request go, and also bounds reading its body.
       if (verb !== 'watch') {
         const timeout = AbortSignal.timeout(this.requestTimeoutMs);
         ctx.setSignal(callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout);
       }
-      await sleep(this.clock, this.bucket.reserve(), callerSignal);
-      callerSignal?.throwIfAborted();
       this.total++;
       if (isMutating(method)) this.mutating++;
       let res: ResponseContext;
