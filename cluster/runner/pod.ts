@@ -35,7 +35,7 @@ export class PodProcesses {
   private stopping = false;
   private finished: Promise<void> | undefined;
   private deadline: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleepers = new Set<() => void>();
 
   constructor(pod: V1Pod, deps: PodDeps) {
     this.pod = pod;
@@ -89,7 +89,7 @@ export class PodProcesses {
       this.stopping = true;
       if (!this.terminal) this.run.ended = ended ?? { reason: '', message: '' };
       this.signalAll('SIGTERM');
-      this.wake?.();
+      for (const wake of this.sleepers) wake();
       const kill = setTimeout(() => this.signalAll('SIGKILL'), graceSeconds * 1000);
       await this.finished;
       clearTimeout(kill);
@@ -157,9 +157,11 @@ export class PodProcesses {
 
   /** Sleeps, but wakes at once when the pod is being stopped. */
   private async pause(ms: number): Promise<void> {
-    const woken = new Promise<void>((resolve) => { this.wake = resolve; });
+    let wake = () => {};
+    const woken = new Promise<void>((resolve) => { wake = resolve; });
+    this.sleepers.add(wake);
     await Promise.race([sleep(ms), woken]);
-    this.wake = undefined;
+    this.sleepers.delete(wake);
   }
 
   private async runOnce(container: V1Container, run: ContainerRun): Promise<Terminated> {

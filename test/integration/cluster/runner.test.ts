@@ -143,6 +143,41 @@ describe.runIf(isLocalCluster())('the local pod runner', () => {
     await waitForObject(['deployment', 'server', '-n', ns], (d: any) => d.status?.availableReplicas === 1, 'a replacement pod');
   });
 
+  it('runs init containers first, then the containers side by side', async () => {
+    await apply({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'multi', namespace: ns },
+      spec: {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 'init', image: 'startup-factory', args: ['debug', 'echo', 'init done'] }],
+        containers: [
+          { name: 'a', image: 'startup-factory', args: ['debug', 'sleep', '1'] },
+          { name: 'b', image: 'startup-factory', args: ['debug', 'echo', 'b done'] },
+        ],
+      },
+    });
+    const pod = await waitForObject<any>(['pod', 'multi', '-n', ns], (p) => p.status?.phase === 'Succeeded', 'pod multi to succeed');
+    expect(pod.status.initContainerStatuses[0].state.terminated.exitCode).toBe(0);
+    expect(pod.status.containerStatuses.map((c: any) => c.state.terminated?.exitCode)).toEqual([0, 0]);
+    const log = podLog('multi');
+    expect(log.indexOf('init done')).toBeLessThan(log.indexOf('b done'));
+  });
+
+  it('waits with CreateContainerConfigError until a referenced Secret exists', async () => {
+    await apply({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'needs-secret', namespace: ns },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'main', image: 'startup-factory', args: ['debug', 'env', 'KEY'], env: [{ name: 'KEY', valueFrom: { secretKeyRef: { name: 'later', key: 'k' } } }] }],
+      },
+    });
+    const waiting = await waitForObject<any>(['pod', 'needs-secret', '-n', ns],
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError', 'a config error');
+    expect(waiting.status.containerStatuses[0].state.waiting.message).toBe('secret "later" not found');
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'later', namespace: ns }, stringData: { k: 'arrived' } });
+    await waitForObject(['pod', 'needs-secret', '-n', ns], (p: any) => p.status?.phase === 'Succeeded', 'the pod to run once the Secret exists');
+    expect(podLog('needs-secret')).toContain('KEY=arrived');
+  });
+
   it('leaves a pod of any other image Pending, with an Event saying why', async () => {
     await apply({
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: ns },
