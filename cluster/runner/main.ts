@@ -25,6 +25,8 @@ const runner = new PodRunner(kc, {
   cliPath: join(repoRoot, 'bin', 'startup-factory.js'),
   log,
 });
+// Every pod's processes hang off this one process: a stray rejection is logged, never fatal.
+process.on('unhandledRejection', (err) => log(`unhandled: ${(err as Error)?.stack ?? err}`));
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping pods`);
