@@ -26,7 +26,7 @@ export interface ManagerOptions {
   logger?: Logger;
   metrics?: Metrics;
   clock?: Clock;
-  /** How long in-flight reconciles get to finish at shutdown before they are abandoned. */
+  /** Overrides --shutdown-seconds (tests and benchmarks stop faster). */
   shutdownDeadlineMs?: number;
   /** Lease timings (15 s / 10 s / 2 s unless a test needs them faster). */
   lease?: { durationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
@@ -71,7 +71,7 @@ export class Manager {
     this.identity = o.config.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     this.http = new HttpServer({ registry: this.metrics.registry, host: o.config.bindAddress, port: o.config.metricsPort });
     this.events = new EventRecorder({ client: this.client, logger: this.logger, reportingInstance: this.identity, clock: this.clock });
-    this.shutdownDeadlineMs = o.shutdownDeadlineMs ?? 20_000;
+    this.shutdownDeadlineMs = o.shutdownDeadlineMs ?? o.config.shutdownSeconds * 1000;
     this.lease = o.lease;
   }
 
