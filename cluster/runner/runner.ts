@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -135,6 +135,7 @@ export class PodRunner {
     const pods = (await this.core.listPodForAllNamespaces()).items;
     const live = new Set(pods.map((p) => p.metadata?.uid));
     for (const [uid, s] of this.pods) if (!live.has(uid)) this.forget(s.processes.pod);
+    this.removeOrphanScratchDirs(live);
     for (const pod of pods) this.handle(pod);
   }
 
@@ -238,7 +239,7 @@ export class PodRunner {
       sources: this.envSources(),
       serviceAccountKubeconfig: (p) => this.serviceAccountKubeconfig(p),
       cliPath: this.opts.cliPath,
-      scratchDir: join(this.opts.stateDir, 'pods', `${base}_${uid}`),
+      scratchDir: this.scratchDir(pod),
       logFile: join(this.opts.stateDir, 'logs', `${base}.log`),
       changed: () => {
         if (!supervised) return;
@@ -310,13 +311,25 @@ export class PodRunner {
     if (!uid) return;
     this.reportedUnrunnable.delete(uid);
     const s = this.pods.get(uid);
-    if (!s) return;
     this.pods.delete(uid);
     // Force-deleted behind our back: no grace left to give.
-    void s.processes.stop(0, undefined).finally(() => {
-      rmSync(join(this.opts.stateDir, 'pods', `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`), { recursive: true, force: true });
-    });
+    const stopped = s ? s.processes.stop(0, undefined) : Promise.resolve();
+    void stopped.finally(() => rmSync(this.scratchDir(pod), { recursive: true, force: true }));
   }
+
+  private scratchDir(pod: V1Pod): string {
+    return join(this.opts.stateDir, 'pods', `${pod.metadata?.namespace}_${pod.metadata?.name}_${pod.metadata?.uid}`);
+  }
+
+  /** Scratch dirs of pods deleted while no runner was watching (each dir name ends in the pod's uid). */
+  private removeOrphanScratchDirs(live: Set<string | undefined>): void {
+    const root = join(this.opts.stateDir, 'pods');
+    for (const dir of existsSync(root) ? readdirSync(root) : []) {
+      const uid = dir.slice(dir.lastIndexOf('_') + 1);
+      if (!live.has(uid) && !this.pods.has(uid)) rmSync(join(root, dir), { recursive: true, force: true });
+    }
+  }
+
 
   private envSources(): EnvSources {
     const missing = (err: unknown) => {

@@ -137,9 +137,11 @@ describe.runIf(isLocalCluster())('the local pod runner', () => {
     const pods = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app=server', '-o', 'json'])).stdout).items;
     expect(pods).toHaveLength(1);
     const pod = pods[0].metadata.name;
-    const pids = readFileSync(join(paths.pods, `${ns}_${pod}_${pods[0].metadata.uid}`, 'pids'), 'utf8').trim().split('\n').map(Number);
+    const scratch = join(paths.pods, `${ns}_${pod}_${pods[0].metadata.uid}`);
+    const pids = readFileSync(join(scratch, 'pids'), 'utf8').trim().split('\n').map(Number);
     expect((await kubectl(['delete', 'pod', pod, '-n', ns, '--wait=true', '--timeout=60s'])).code).toBe(0);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    await waitFor('the pod scratch dir to be removed', async () => !existsSync(scratch));
     await waitForObject(['deployment', 'server', '-n', ns], (d: any) => d.status?.availableReplicas === 1, 'a replacement pod');
   });
 
