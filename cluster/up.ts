@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -26,7 +27,8 @@ const markers: Record<Component, string> = {
   'kube-controller-manager': 'kube-controller-manager',
   'pod-runner': runnerMain,
 };
-export const lockDir = join(tmpdir(), `startup-factory-cluster-${Buffer.from(repoRoot).toString('hex').slice(-24)}.lock`);
+/** One lock per checkout: each checkout has its own .cluster and so its own cluster. */
+export const lockDir = join(tmpdir(), `startup-factory-cluster-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 16)}.lock`);
 
 export function readState(): ClusterState | undefined {
   try {
