@@ -139,15 +139,15 @@ export class Manager {
         client: this.client, logger: this.logger, clock: this.clock,
         namespace: this.config.namespace, name: this.config.leaseName, identity: this.identity,
         ...(this.lease ? { leaseDurationMs: this.lease.durationMs, renewDeadlineMs: this.lease.renewDeadlineMs, retryPeriodMs: this.lease.retryPeriodMs } : {}),
+        // Stopping is not a callback here: controllers must stop before the Lease is released, so runUntil does it.
         onStartedLeading: () => { void synced.then(() => this.startLeading(signal)); },
-        // Controllers must be stopped before the elector releases the Lease: see stopLeading.
-        onStoppedLeading: () => undefined,
         onNewLeader: (leader) => { if (leader !== this.identity) this.logger.info({ leader }, 'another replica leads'); },
       });
       const electionStop = new AbortController();
       const election = elector.run(electionStop.signal);
+      // Until we abort it, the election only ends by losing the Lease.
       const ended = await Promise.race([
-        election.then((r) => (r.lost ? 'lost' : 'stopped')),
+        election.then(() => 'lost' as const),
         new Promise<'signal'>((resolve) => (signal.aborted ? resolve('signal') : signal.addEventListener('abort', () => resolve('signal'), { once: true }))),
       ]);
       await this.stopLeading();

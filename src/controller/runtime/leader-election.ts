@@ -25,7 +25,7 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
   clock?: Clock;
   onStartedLeading(): void;
-  onStoppedLeading(): void;
+  onStoppedLeading?(): void;
   onNewLeader?(identity: string): void;
 }
 
@@ -38,7 +38,7 @@ export interface LeaderElectionOptions {
  * before its lease can expire, so two leaders never overlap.
  */
 export class LeaderElector {
-  private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'clock'>> & Pick<LeaderElectionOptions, 'onNewLeader'>;
+  private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading' | 'clock'>> & Pick<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading'>;
   private readonly clock: Clock;
   private readonly log: Logger;
   private observed: { resourceVersion?: string; holder?: string; at: number } = { at: 0 };
@@ -93,7 +93,7 @@ export class LeaderElector {
     this.leading = false;
     if (lost) this.log.error('lost the lease: could not renew within the renew deadline');
     else await this.release();
-    this.o.onStoppedLeading();
+    this.o.onStoppedLeading?.();
     return { lost };
   }
 
