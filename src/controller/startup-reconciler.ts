@@ -141,6 +141,7 @@ export class StartupReconciler {
       })) {
         if (coversDesired(this.#live(desired), desired)) continue;
         await d.client.serverSideApply(desired, { force: true });
+        ctx.log.debug({ kind: desired.kind, name: desired.metadata.name }, 'applied');
         applied++;
       }
       await this.#ensureDatabaseSecret(startup, services);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, uniqueName } from '../../support/cluster.ts';
+import { kubectl, uniqueName, waitFor } from '../../support/cluster.ts';
 import type { Startup } from '../../../src/api/index.ts';
 import { bytes, cpuMillis } from '../../../src/provisioning/quantity.ts';
-import { apply, condition, isReady, startFactory, waitFor, type TestFactory } from './operator.ts';
+import { apply, condition, isReady, startFactory, type TestFactory } from './operator.ts';
 
 // Fifteen node ports for five NodePort Startups of three services each, and a capacity of
 // exactly five default-sized Startups: a sixth fits neither.
@@ -28,12 +28,12 @@ describe('admission', () => {
   it('provisions five concurrent Startups with unique node ports within capacity, and queues the sixth', async () => {
     // All six in one apply: the operator sees them arrive together.
     await apply(names.map((n) => factory.manifest(n, { expose: 'NodePort' })));
-    const settled = await waitFor(async () => {
+    const settled = await waitFor('five Ready and one Queued', async () => {
       const startups = await all(names);
       const ready = startups.filter(isReady);
       const queued = startups.filter((s) => s.status?.phase === 'Queued');
       return ready.length === 5 && queued.length === 1 && { ready, queued };
-    }, 'five Ready and one Queued', 90_000);
+    }, 90_000);
 
     const ports = settled.ready.flatMap((s) => s.status?.allocation?.nodePorts ?? []);
     expect(ports).toHaveLength(15);
@@ -59,7 +59,7 @@ describe('admission', () => {
     expect((await kubectl(['delete', 'startup', victim.metadata.name, '--wait=false'])).code).toBe(0);
 
     // Its ports may still be held by the deleted Startup's Services until the namespace is gone.
-    const admitted = await waitFor(async () => { const s = await factory.get(waiting.metadata.name); return isReady(s) && s; }, 'the queued Startup Ready', 120_000);
+    const admitted = await waitFor('the queued Startup Ready', async () => { const s = await factory.get(waiting.metadata.name); return isReady(s) && s; }, 120_000);
     expect(condition(admitted, 'Admitted')?.status).toBe('True');
     const others = (await all(names.filter((n) => n !== victim.metadata.name && n !== waiting.metadata.name))).flatMap((s) => s.status?.allocation?.nodePorts ?? []);
     const mine = admitted.status?.allocation?.nodePorts ?? [];
