@@ -14,4 +14,13 @@ describe('logger', () => {
     expect(entry).toMatchObject({ level: 'info', startup: 'acme', phase: 'Running', msg: 'phase changed', service: 'startup-factory' });
     expect(typeof entry.time).toBe('string');
   });
+
+  it('masks credentials passed under well-known names', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const log = createLogger({ destination: sink });
+    log.info({ apiKey: 'sk-live-1', request: { headers: { authorization: 'Bearer abc' } }, provider: { token: 't0k' } }, 'calling');
+    expect(lines[0]).not.toMatch(/sk-live-1|Bearer abc|t0k/);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ apiKey: '[redacted]', request: { headers: { authorization: '[redacted]' } }, provider: { token: '[redacted]' } });
+  });
 });

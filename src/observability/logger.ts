@@ -13,6 +13,11 @@ export function createLogger(options: { level?: LevelWithSilent; destination?: N
       base: { service: 'startup-factory' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // Insurance for the rule that secrets never reach logs: credentials under these names are masked wherever a caller passes them.
+      redact: {
+        paths: ['authorization', 'apiKey', 'token', 'password', '*.authorization', '*.apiKey', '*.token', '*.password', '*.headers.authorization', '*.headers["x-api-key"]'],
+        censor: '[redacted]',
+      },
     },
     options.destination ?? process.stdout,
   );
