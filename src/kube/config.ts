@@ -6,14 +6,15 @@ import { KubeConfig } from '@kubernetes/client-node';
  * flag), $KUBECONFIG, the in-cluster service account, ~/.kube/config. Fails with one line
  * naming what was tried rather than a stack from deep inside the client.
  */
-export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
   if (path) {
     if (!existsSync(path)) throw new Error(`kubeconfig ${path} does not exist`);
     kc.loadFromFile(path);
-  } else if (!env.KUBECONFIG && env.KUBERNETES_SERVICE_HOST) {
+  } else if (!process.env.KUBECONFIG && process.env.KUBERNETES_SERVICE_HOST) {
     kc.loadFromCluster();
   } else {
+    // $KUBECONFIG (several files merged), else ~/.kube/config.
     kc.loadFromDefault();
   }
   if (!kc.getCurrentCluster()) {
