@@ -140,7 +140,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.failures++;
         this.degraded = true;
         this.lastError = reason instanceof Error ? reason.message : String(reason);
-        const delay = backoffDelay(this.failures - 1, { baseMs: 500, maxMs: 30_000, jitter: 0.2, ...this.o.backoff });
+        const delay = this.backoff(this.failures - 1);
         this.log.warn({ err: reason, failures: this.failures, retryInMs: delay }, 'informer failed; restarting with a relist');
         await sleep(this.clock, delay, stopped);
       } finally {
@@ -161,7 +161,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.degraded = true;
         this.lastError = err instanceof Error ? err.message : String(err);
         this.log.warn({ err }, 'cannot resolve the kind yet; retrying');
-        await sleep(this.clock, backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: 0.2 }), stopped);
+        await sleep(this.clock, this.backoff(attempt), stopped);
       }
     }
     return undefined;
@@ -251,6 +251,10 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.log.error({ err }, 'informer handler threw; handlers must only enqueue');
       }
     }
+  }
+
+  private backoff(attempt: number): number {
+    return backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: 0.2, ...this.o.backoff });
   }
 
   private progress(): void {

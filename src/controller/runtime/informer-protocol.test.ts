@@ -1,0 +1,120 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubeClient, type KubeObject } from '../../kube/client.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { Informer } from './informer.ts';
+
+// The list/watch protocol edge cases a real API server produces only rarely (410 Gone on a
+// watch, a failing list, a clean end of a watch), scripted on a plain local HTTP server so
+// the informer's reaction to each is checked deterministically. Normal operation is
+// covered against the real API server in test/integration/runtime.
+
+type WatchScript = (res: ServerResponse) => void;
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+  server = undefined;
+});
+
+const cm = (name: string, rv: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion: rv } });
+const send = (res: ServerResponse, type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+
+async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[]) {
+  const requests: string[] = [];
+  let listRv = 100;
+  server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/api/v1') {
+      res.end(JSON.stringify({ resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] }));
+      return;
+    }
+    if (url.searchParams.get('watch') === 'true') {
+      requests.push(`watch rv=${url.searchParams.get('resourceVersion')} bookmarks=${url.searchParams.get('allowWatchBookmarks')}`);
+      const script = watches.shift();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (script) script(res); // else: hold the watch open, quiet
+      return;
+    }
+    requests.push('list');
+    const next = lists.shift() ?? [];
+    if (typeof next === 'number') {
+      res.writeHead(next, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', code: next, message: 'scripted failure' }));
+      return;
+    }
+    listRv++;
+    res.end(JSON.stringify({ items: next, metadata: { resourceVersion: String(listRv) } }));
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
+  });
+  const informer = new Informer({
+    client: new KubeClient(kc, { qps: 1000, burst: 1000 }), logger: createLogger({ level: 'silent' }),
+    apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', backoff: { baseMs: 10, maxMs: 50 },
+  });
+  const events: string[] = [];
+  informer.addHandlers({
+    add: (o) => events.push(`add ${o.metadata.name}`),
+    update: (o) => events.push(`update ${o.metadata.name}`),
+    delete: (o) => events.push(`delete ${o.metadata.name}`),
+  });
+  return { informer, requests, events };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}
+
+describe('Informer protocol handling', () => {
+  it('resumes a cleanly ended watch from the last resourceVersion, without relisting, and asks for bookmarks', async () => {
+    const { informer, requests, events } = await scripted([[cm('a', '5')]], [
+      (res) => { send(res, 'ADDED', cm('b', '102')); send(res, 'BOOKMARK', { metadata: { resourceVersion: '110' } }); res.end(); },
+    ]);
+    informer.start();
+    await until(() => requests.length >= 3);
+    await informer.stop();
+    expect(requests.slice(0, 3)).toEqual(['list', 'watch rv=101 bookmarks=true', 'watch rv=110 bookmarks=true']);
+    expect(events).toEqual(['add a', 'add b']);
+  });
+
+  it('relists at once on 410 Gone, reporting deletions it missed, and stays healthy', async () => {
+    const { informer, requests, events } = await scripted([[cm('a', '5'), cm('b', '6')], [cm('b', '7')]], [
+      (res) => { send(res, 'ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' }); res.end(); },
+    ]);
+    informer.start();
+    await until(() => requests.length >= 4);
+    expect(informer.healthy()).toBe(true);
+    await informer.stop();
+    expect(requests.slice(0, 4)).toEqual(['list', 'watch rv=101 bookmarks=true', 'list', 'watch rv=102 bookmarks=true']);
+    expect(events).toEqual(['add a', 'add b', 'update b', 'delete a']);
+  });
+
+  it('retries a failing list with backoff, unhealthy and unsynced meanwhile, then recovers', async () => {
+    const { informer, requests } = await scripted([500, 503, [cm('a', '5')]], []);
+    informer.start();
+    await until(() => requests.filter((r) => r === 'list').length >= 2);
+    expect(informer.healthy()).toBe(false);
+    expect(informer.status()).toMatchObject({ synced: false, lastError: expect.stringContaining('scripted failure') });
+    await informer.waitForSync();
+    expect(informer.healthy()).toBe(true);
+    expect(informer.get('a', 'ns')).toBeDefined();
+    await informer.stop();
+  });
+
+  it('treats any other error event as a failure: relists after backoff', async () => {
+    const { informer, requests } = await scripted([[cm('a', '5')], [cm('a', '5')]], [
+      (res) => { send(res, 'ERROR', { kind: 'Status', code: 500, message: 'etcd hiccup' }); res.end(); },
+    ]);
+    informer.start();
+    await until(() => requests.length >= 4);
+    await informer.stop();
+    expect(requests.slice(0, 3)).toEqual(['list', 'watch rv=101 bookmarks=true', 'list']);
+  });
+});
