@@ -10,12 +10,14 @@ import { withLock } from './lock.ts';
 
 type Log = (message: string) => void;
 
-/** What the cached binaries were built from: any change to the Go sources or pins rebuilds. */
+/** What the cached binaries were built from: any change to the Go sources, pins or flags rebuilds. */
 export function buildStamp(): string {
   const hash = createHash('sha256');
   for (const file of readdirSync(controlPlaneSources).filter((f) => /\.(go|mod|sum)$/.test(f)).sort()) {
     hash.update(file).update('\0').update(readFileSync(join(controlPlaneSources, file))).update('\0');
   }
+  // This file holds the build flags, so it is an input too.
+  hash.update(readFileSync(import.meta.filename));
   hash.update(`${KUBERNETES_VERSION} ${HELM_MODULE}@${HELM_VERSION} ${KUBECONFORM_MODULE}@${KUBECONFORM_VERSION}`);
   return hash.digest('hex');
 }
