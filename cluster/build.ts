@@ -11,13 +11,12 @@ import { withLock } from './lock.ts';
 type Log = (message: string) => void;
 
 /** What the cached binaries were built from: any change to the Go sources, pins or flags rebuilds. */
-export function buildStamp(): string {
+function buildStamp(): string {
   const hash = createHash('sha256');
   for (const file of readdirSync(controlPlaneSources).filter((f) => /\.(go|mod|sum)$/.test(f)).sort()) {
     hash.update(file).update('\0').update(readFileSync(join(controlPlaneSources, file))).update('\0');
   }
-  // This file holds the build flags, so it is an input too.
-  hash.update(readFileSync(import.meta.filename));
+  hash.update([versionLdflags(), helmLdflags(), kubeconformLdflags()].join('\0'));
   hash.update(`${KUBERNETES_VERSION} ${HELM_MODULE}@${HELM_VERSION} ${KUBECONFORM_MODULE}@${KUBECONFORM_VERSION}`);
   return hash.digest('hex');
 }
@@ -26,7 +25,7 @@ function stampFile(dir: string): string {
   return join(dir, 'stamp');
 }
 
-export function isBuilt(): boolean {
+function isBuilt(): boolean {
   try {
     return readFileSync(stampFile(buildDir()), 'utf8').trim() === buildStamp();
   } catch {
@@ -54,9 +53,9 @@ export async function ensureBinaries(log: Log): Promise<void> {
     await go(['build', '-trimpath', '-ldflags', versionLdflags(), '-o', join(temp, 'bin', 'sfk8s'), '.'], controlPlaneSources, {}, log);
     symlinkSync('sfk8s', join(temp, 'bin', 'kubectl'));
     log(`building helm ${HELM_VERSION}`);
-    await go(['install', '-trimpath', '-ldflags', `-s -w -X ${HELM_MODULE}/internal/version.version=${HELM_VERSION}`, `${HELM_MODULE}/cmd/helm@${HELM_VERSION}`], cacheRoot(), { GOBIN: join(temp, 'bin') }, log);
+    await go(['install', '-trimpath', '-ldflags', helmLdflags(), `${HELM_MODULE}/cmd/helm@${HELM_VERSION}`], cacheRoot(), { GOBIN: join(temp, 'bin') }, log);
     log(`building kubeconform ${KUBECONFORM_VERSION}`);
-    await go(['install', '-trimpath', '-ldflags', `-s -w -X main.version=${KUBECONFORM_VERSION}`, `${KUBECONFORM_MODULE}/cmd/kubeconform@${KUBECONFORM_VERSION}`], cacheRoot(), { GOBIN: join(temp, 'bin') }, log);
+    await go(['install', '-trimpath', '-ldflags', kubeconformLdflags(), `${KUBECONFORM_MODULE}/cmd/kubeconform@${KUBECONFORM_VERSION}`], cacheRoot(), { GOBIN: join(temp, 'bin') }, log);
     writeFileSync(stampFile(temp), `${buildStamp()}\n`);
     if (existsSync(target)) {
       // Running clusters keep their open binaries (the inode survives), so replacing is safe.
@@ -82,6 +81,14 @@ function versionLdflags(): string {
     `-X ${pkg}.gitMinor=${minor}`,
     `-X ${pkg}.gitTreeState=clean`,
   ].join(' ');
+}
+
+function helmLdflags(): string {
+  return `-s -w -X ${HELM_MODULE}/internal/version.version=${HELM_VERSION}`;
+}
+
+function kubeconformLdflags(): string {
+  return `-s -w -X main.version=${KUBECONFORM_VERSION}`;
 }
 
 function go(args: string[], cwd: string, env: Record<string, string>, log: Log): Promise<void> {

@@ -160,7 +160,7 @@ function writeKubeconfigs(state: ClusterState): void {
 }
 
 /** GET with the admin client certificate; status 0 when the server is not answering. */
-export function adminGet(state: ClusterState, path: string): Promise<{ status: number; body: string }> {
+function adminGet(state: ClusterState, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request({
       host: '127.0.0.1', port: state.ports.apiserver, path, method: 'GET', timeout: 5_000,

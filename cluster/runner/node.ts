@@ -6,7 +6,7 @@ import {
 import { POD_IP } from './env.ts';
 import { KUBERNETES_VERSION } from '../paths.ts';
 
-export const LEASE_SECONDS = 40;
+const LEASE_SECONDS = 40;
 
 /** When this runner started: the conditions have held since then, whatever the heartbeat. */
 const since = new Date();
