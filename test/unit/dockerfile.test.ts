@@ -2,7 +2,7 @@
  * There is no Docker engine on the build machines, so the Dockerfile's rules are checked
  * statically: parsed into stages and instructions and held to the image contract.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -71,6 +71,26 @@ describe('Dockerfile', () => {
       }
     }
     for (const source of allowed) expect(existsSync(join(root, source)), `${source} exists`).toBe(true);
+  });
+
+  it('ships sources that import only production dependencies (the image has no dev dependencies)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const production = new Set(Object.keys(pkg.dependencies));
+    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const missing: string[] = [];
+    for (const file of sources) {
+      const text = readFileSync(join(root, 'src', file), 'utf8');
+      // Type-only imports are erased by type stripping: they need nothing at run time.
+      const specifiers = [...text.matchAll(/^\s*(?:import|export)(?!\s+type\b)[^'"]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'|import\('([^']+)'\)/gm)]
+        .map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+      for (const spec of specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('node:'))) {
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (!production.has(name)) missing.push(`${file}: ${spec}`);
+      }
+    }
+    expect(sources.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
   });
 
   it('runs as a numeric non-root user, the one the Helm chart expects', () => {
