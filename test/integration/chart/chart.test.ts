@@ -128,13 +128,18 @@ describe('RBAC', () => {
     expect(grants.get('events.k8s.io/events')?.sort()).toEqual(['create', 'patch']);
     expect(grants.get('coordination.k8s.io/leases')?.sort()).toEqual(['create', 'get', 'update']);
     expect(grants.get('startupfactory.dev/startups/finalizers')).toEqual(['update']);
-    for (const resource of ['namespaces', 'resourcequotas', 'limitranges', 'services', 'serviceaccounts', 'configmaps']) {
-      expect(grants.get(`/${resource}`), resource).toBeDefined();
+    // Objects garbage collection removes with their Startup are never deleted by the operator.
+    for (const resource of ['/namespaces', '/resourcequotas', '/limitranges', '/serviceaccounts', 'networking.k8s.io/networkpolicies']) {
+      expect(grants.get(resource)?.sort(), resource).toEqual(['create', 'get', 'list', 'patch', 'watch']);
     }
-    for (const resource of ['networking.k8s.io/networkpolicies', 'batch/jobs']) expect(grants.get(resource), resource).toBeDefined();
-    // The operator never creates or deletes the kinds users own.
-    expect(grants.get('startupfactory.dev/startups')).not.toContain('create');
-    expect(grants.get('startupfactory.dev/startups')).not.toContain('delete');
+    for (const resource of ['/services', '/configmaps', 'batch/jobs']) {
+      expect(grants.get(resource)?.sort(), resource).toEqual(['create', 'delete', 'get', 'list', 'patch', 'watch']);
+    }
+    // The kinds users own are read-only to the operator but for their status.
+    for (const kind of ['startups', 'startuptemplates', 'aiproviders']) {
+      expect(grants.get(`startupfactory.dev/${kind}`)?.sort(), kind).toEqual(['get', 'list', 'watch']);
+      expect(grants.get(`startupfactory.dev/${kind}/status`)?.sort(), kind).toEqual(['get', 'patch', 'update']);
+    }
   });
 
   it('binds the roles to the operator ServiceAccount, the Role in the release namespace only', () => {
