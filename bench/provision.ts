@@ -1,7 +1,7 @@
 /**
  * Time from `kubectl apply` of a Startup to `Ready` (provisioned, scaffold rendered), for one Startup and for fifty applied
  * at once, with the operator running in this process against the cluster in KUBECONFIG
- * (else the local control plane, brought up if needed). Admission is opened to 50 so the
+ * (else the local control plane, brought up if needed). Admission is opened wide so the
  * fifty measure provisioning, not the queue; with the default of 5 they would be admitted
  * five at a time.
  */
@@ -41,7 +41,8 @@ async function installCrds(client: KubeClient): Promise<void> {
   }
 }
 
-const logger = createLogger({ level: 'silent' });
+// BENCH_LOG_LEVEL=debug shows the operator's own log (JSON on stdout).
+const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'debug' | undefined) ?? 'silent' });
 const path = kubeconfigPath();
 const kc = loadKubeConfig(path);
 const client = new KubeClient(kc, { qps: 200, burst: 400 });
@@ -53,7 +54,7 @@ await client.serverSideApply({ ...builtin, metadata: { name: template } });
 
 const config = parseOperatorConfig([
   '--namespace', `sf-bench-${run}`, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--log-level', 'silent',
-  '--startup-selector', `${RUN_LABEL}=${run}`, '--max-active-startups', '50', '--capacity-cpu', '1000', '--capacity-memory', '1Ti',
+  '--startup-selector', `${RUN_LABEL}=${run}`, '--max-active-startups', '100', '--capacity-cpu', '1000', '--capacity-memory', '1Ti',
   '--node-port-range', '30100-30299', '--workers', '4',
 ], {});
 const operator = buildOperator(config, { kubeConfig: kc, logger, metrics: new Metrics({ defaultMetrics: false }), shutdownDeadlineMs: 5_000 });
@@ -96,7 +97,13 @@ async function measure(count: number): Promise<number[]> {
   }));
   const deadline = performance.now() + 600_000;
   while (!names.every((n) => readyAt.has(n))) {
-    if (performance.now() > deadline) throw new Error(`only ${names.filter((n) => readyAt.has(n)).length} of ${count} Ready after 10 minutes`);
+    if (performance.now() > deadline) {
+      const late = names.filter((n) => !readyAt.has(n)).map((n) => {
+        const ready = getCondition(watcher.get(n)?.status?.conditions, 'Ready');
+        return `${n} (${ready?.reason ?? 'no status'}: ${ready?.message ?? ''})`;
+      });
+      throw new Error(`only ${count - late.length} of ${count} Ready after 10 minutes; waiting: ${late.join(', ')}`);
+    }
     await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 1000); });
   }
   return names.map((n) => readyAt.get(n)! - appliedAt.get(n)!).sort((a, b) => a - b);
@@ -124,4 +131,13 @@ try {
   await Promise.all(startups.items.map((s) => client.delete({ apiVersion: s.apiVersion, kind: s.kind, name: s.metadata.name! })));
   await client.delete({ apiVersion: 'v1', kind: 'Namespace', name: config.namespace });
   await client.delete({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'StartupTemplate', name: template });
+  // Garbage collection takes the namespaces (and the node ports their Services hold): wait,
+  // so a following run starts from a clean cluster.
+  const cleanupStarted = performance.now();
+  const prefix = `startup-${run}-`;
+  while ((await client.list('v1', 'Namespace')).items.some((n) => n.metadata.name?.startsWith(prefix))) {
+    if (performance.now() - cleanupStarted > 300_000) throw new Error('namespaces still terminating after 5 minutes');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  console.log(`cleanup: every startup namespace gone ${fmt(performance.now() - cleanupStarted)} after deleting the Startups`);
 }
