@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorHelp } from '../../../src/operator/config.ts';
 import { helm, kubectl, uniqueName } from '../../support/cluster.ts';
-import { type Manifest, chartPath, helmTemplate, kubeconform, parseManifests, schemaDirFor } from './render.ts';
+import { type Manifest, chartPath, helmTemplate, kubeconform, parseManifests, schemaDirFor, scratchDir, serverVersion } from './render.ts';
 
 type PolicyRule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] };
 type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } };
@@ -27,6 +27,8 @@ const namespace = uniqueName('sf-chart');
 const release = uniqueName('sf');
 let manifests: Manifest[];
 let rendered: string;
+
+const partition = <T>(items: T[], test: (item: T) => boolean): [T[], T[]] => [items.filter(test), items.filter((i) => !test(i))];
 
 const find = <T extends Manifest>(kind: string) => {
   const found = manifests.filter((m) => m.kind === kind);
@@ -59,6 +61,20 @@ describe('helm chart', () => {
     expect(result.code, result.output).toBe(0);
     // Nothing skipped and no missing schema: every object, custom resources too, was checked.
     expect(result.summary).toEqual({ valid: all.length, invalid: 0, errors: 0, skipped: 0 });
+  });
+
+  it('packages with its CRDs and built-in templates', async () => {
+    const dir = await scratchDir('sf-chart-');
+    const packaged = await helm(['package', chartPath, '--destination', dir]);
+    expect(packaged.code, packaged.stderr).toBe(0);
+    const archive = join(dir, (await readdir(dir))[0]!);
+    const fromArchive = await helm(['template', release, archive, '--namespace', namespace, '--kube-version', await serverVersion(), '--include-crds']);
+    expect(fromArchive.code, fromArchive.stderr).toBe(0);
+    const [crds, others] = partition(parseManifests(fromArchive.stdout), (m) => m.kind === 'CustomResourceDefinition');
+    expect(crds.map((m) => m.metadata.name).sort()).toEqual([
+      'aiproviders.startupfactory.dev', 'startups.startupfactory.dev', 'startuptemplates.startupfactory.dev',
+    ]);
+    expect(others).toEqual(manifests);
   });
 
   it('kubeconform refuses a field the schemas do not know', async () => {

@@ -1,8 +1,9 @@
 /** Shared steps of the chart tests: rendering the chart and validating manifests with kubeconform. */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { helm, kubectl, toolPath } from '../../support/cluster.ts';
 import { crdSchemas, openApiV3Path, openApiV3Schemas, schemaLocation, writeSchemas } from './kubeconform-schemas.ts';
@@ -35,12 +36,19 @@ export async function helmTemplate(release: string, namespace: string, extraArgs
   return helm(['template', release, chartPath, '--namespace', namespace, '--kube-version', await serverVersion(), ...extraArgs]);
 }
 
+/** A temporary directory removed when the current test finishes. */
+export async function scratchDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /**
  * A directory of strict kubeconform schemas for every apiVersion in `manifests`: our kinds
  * from the repository's CRD files, the rest from the API server's OpenAPI v3 documents.
  */
 export async function schemaDirFor(manifests: Manifest[]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sf-kubeconform-'));
+  const dir = await scratchDir('sf-kubeconform-');
   const ownGroups = new Set<string>();
   const crdDir = join(repoRoot, 'crds');
   for (const file of (await readdir(crdDir)).filter((f) => f.endsWith('.yaml'))) {
