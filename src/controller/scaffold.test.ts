@@ -6,7 +6,7 @@ import { ScaffoldRenderer } from './scaffold.ts';
 let template: StartupTemplate;
 beforeAll(async () => {
   template = toStartupTemplate(await loadTemplateDir(templateDir('reactnext')));
-  template.metadata = { ...template.metadata, uid: 't-uid', resourceVersion: '1' };
+  template.metadata = { ...template.metadata, uid: 't-uid', generation: 1 };
 });
 
 const startup = (generation: number, values?: Record<string, unknown>): Startup => ({

@@ -14,7 +14,7 @@ export type ScaffoldResult =
 /**
  * Renders a Startup's scaffold into ConfigMaps, remembering the last result per Startup:
  * a render walks every file of the template, so a pass whose inputs (the template's
- * resourceVersion, the Startup's generation, its allocation) are unchanged reuses it.
+ * generation, the Startup's generation, its allocation) are unchanged reuses it.
  * Templates are anyone's to apply, so the render runs in a worker under a deadline: a
  * template that loops fails its own Startup, not the controller.
  */
@@ -24,7 +24,7 @@ export class ScaffoldRenderer {
   async render(startup: Startup, spec: StartupSpec, template: StartupTemplate | undefined, allocation: Allocation): Promise<ScaffoldResult> {
     if (!template) return { ok: false, reason: 'TemplateNotFound', message: `StartupTemplate ${spec.template} does not exist` };
     const uid = startup.metadata.uid ?? startup.metadata.name;
-    const key = JSON.stringify([template.metadata.uid, template.metadata.resourceVersion, startup.metadata.generation, allocation]);
+    const key = JSON.stringify([template.metadata.uid, template.metadata.generation, startup.metadata.generation, allocation]);
     const cached = this.#last.get(uid);
     if (cached?.key === key) return cached.result;
     const result = await renderScaffold({ name: startup.metadata.name, uid: startup.metadata.uid ?? '' }, spec, template, allocation);

@@ -20,7 +20,7 @@ const OWNED_KINDS = [
   ['v1', 'Service'],
 ] as const;
 
-export type StartupControllerHandle = { controller: Controller; startups: Informer<Startup> };
+export type StartupControllerHandle = { controller: Controller; startups: Informer<Startup>; templates: Informer<StartupTemplate> };
 
 /**
  * Registers the Startup controller and the informers it reads with the manager:
@@ -73,5 +73,5 @@ export function setupStartupController(manager: Manager, clock: Clock = systemCl
   templates.addHandlers({ add: enqueueUsers, update: (t, old) => { if (t !== old) enqueueUsers(t); }, delete: enqueueUsers });
   nodes.addHandlers({ add: enqueueWaiting, delete: enqueueWaiting });
   for (const informer of owned.values()) informer.addHandlers(enqueueOwner(enqueue));
-  return { controller, startups };
+  return { controller, startups, templates };
 }

@@ -1,4 +1,5 @@
 import { setupStartupController, type StartupControllerHandle } from '../../controller/startup-controller.ts';
+import { setupTemplateController } from '../../controller/template-controller.ts';
 import { operatorHelp, parseOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
 import { Manager, type ManagerOptions } from '../../operator/manager.ts';
 import { CliError } from '../errors.ts';
@@ -20,7 +21,9 @@ export type Operator = { manager: Manager; startups: StartupControllerHandle };
  */
 export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptions, 'config'> = {}): Operator {
   const manager = new Manager({ ...options, config });
-  return { manager, startups: setupStartupController(manager) };
+  const startups = setupStartupController(manager);
+  setupTemplateController(manager, startups.templates);
+  return { manager, startups };
 }
 
 export async function run(argv: string[]): Promise<number> {

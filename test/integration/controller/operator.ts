@@ -1,6 +1,8 @@
 import { stringify } from 'yaml';
 import { kubeConfig, kubectl, uniqueName } from '../../support/cluster.ts';
 import { buildOperator, type Operator } from '../../../src/cli/commands/operator.ts';
+import { setupStartupController } from '../../../src/controller/startup-controller.ts';
+import { Manager, type ManagerOptions } from '../../../src/operator/manager.ts';
 import type { Startup, StartupSpecInput } from '../../../src/api/index.ts';
 import { getCondition } from '../../../src/api/conditions.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
@@ -30,7 +32,11 @@ export type TestFactory = {
   cleanup(): Promise<void>;
 };
 
-export async function startFactory(flags: string[]): Promise<TestFactory> {
+/**
+ * `startupControllerOnly`: without the StartupTemplate controller, which judges every
+ * template in the cluster (other files' too), for a file that counts the operator's writes.
+ */
+export async function startFactory(flags: string[], o: { startupControllerOnly?: boolean } = {}): Promise<TestFactory> {
   const run = uniqueName('run');
   const namespace = uniqueName('sf-op');
   const config = parseOperatorConfig([
@@ -50,13 +56,20 @@ export async function startFactory(flags: string[]): Promise<TestFactory> {
     operator: undefined as unknown as Operator,
     client,
     async start() {
-      const operator = buildOperator(config, {
+      const options: Omit<ManagerOptions, 'config'> = {
         kubeConfig: kubeConfig(),
         logger,
         metrics: new Metrics({ defaultMetrics: false }),
         shutdownDeadlineMs: 5_000,
         lease: { durationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 },
-      });
+      };
+      let operator: Operator;
+      if (o.startupControllerOnly) {
+        const manager = new Manager({ ...options, config });
+        operator = { manager, startups: setupStartupController(manager) };
+      } else {
+        operator = buildOperator(config, options);
+      }
       const abort = new AbortController();
       const running = operator.manager.runUntil(abort.signal);
       factory.operator = operator;

@@ -9,8 +9,12 @@ const POOL = { first: 30010, last: 30013 };
 let factory: TestFactory;
 
 beforeAll(async () => {
-  // No leader election here: Lease renewals are writes too, and this file counts the controller's.
-  factory = await startFactory(['--leader-elect', 'false', '--node-port-range', `${POOL.first}-${POOL.last}`, '--capacity-cpu', '8', '--capacity-memory', '16Gi']);
+  // No leader election and no template controller here: Lease renewals and template
+  // statuses are writes too, and this file counts the Startup controller's.
+  factory = await startFactory(
+    ['--leader-elect', 'false', '--node-port-range', `${POOL.first}-${POOL.last}`, '--capacity-cpu', '8', '--capacity-memory', '16Gi'],
+    { startupControllerOnly: true },
+  );
 });
 afterAll(async () => {
   await factory?.cleanup();
