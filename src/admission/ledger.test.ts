@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AllocationLedger, type StartupClaim } from './ledger.ts';
+import { AllocationLedger, type Allocation, type StartupClaim } from './ledger.ts';
 
 const Mi = 2 ** 20;
 const claim = (name: string, over: Partial<StartupClaim> = {}): StartupClaim => ({
@@ -14,6 +14,7 @@ const claim = (name: string, over: Partial<StartupClaim> = {}): StartupClaim => 
 const limits = (maxActive: number) => ({ maxActive, capacity: { cpuMillis: Infinity, memoryBytes: Infinity } });
 const pool = { first: 30000, last: 30999 };
 const services = ['frontend', 'api', 'db'];
+const portsOf = (a: Allocation) => (a.admitted ? a.nodePorts : undefined);
 
 describe('AllocationLedger', () => {
   it('gives 20 Startups created at the same moment unique node ports, before any status is written', () => {
@@ -24,8 +25,9 @@ describe('AllocationLedger', () => {
     for (const s of [...startups].reverse()) {
       const result = ledger.allocate(startups, s.name, services, limits(20), pool);
       expect(result.admission.admitted).toBe(true);
-      if (!result.nodePorts?.ok) throw new Error('pool exhausted');
-      ports.push(...Object.values(result.nodePorts.ports));
+      const allocated = portsOf(result);
+      if (!allocated?.ok) throw new Error('pool exhausted');
+      ports.push(...Object.values(allocated.ports));
     }
     expect(ports).toHaveLength(60);
     expect(new Set(ports).size).toBe(60);
@@ -53,28 +55,28 @@ describe('AllocationLedger', () => {
     const recorded = claim('old', { recorded: { admitted: true, nodePorts: { frontend: 30000, api: 30001, db: 30002 } } });
     const ledger = new AllocationLedger();
     const result = ledger.allocate([recorded, claim('new')], 'new', services, limits(5), pool);
-    expect(result.nodePorts).toEqual({ ok: true, ports: { frontend: 30003, api: 30004, db: 30005 } });
-    expect(ledger.allocate([recorded, claim('new')], 'old', services, limits(5), pool).nodePorts)
+    expect(portsOf(result)).toEqual({ ok: true, ports: { frontend: 30003, api: 30004, db: 30005 } });
+    expect(portsOf(ledger.allocate([recorded, claim('new')], 'old', services, limits(5), pool)))
       .toEqual({ ok: true, ports: { frontend: 30000, api: 30001, db: 30002 } });
   });
 
   it('frees the slot and ports of a deleted Startup, and of one recreated under the same name', () => {
     const ledger = new AllocationLedger();
     const tiny = { first: 30000, last: 30002 };
-    expect(ledger.allocate([claim('a'), claim('b')], 'a', services, limits(1), tiny).nodePorts?.ok).toBe(true);
+    expect(portsOf(ledger.allocate([claim('a'), claim('b')], 'a', services, limits(1), tiny))?.ok).toBe(true);
     expect(ledger.allocate([claim('a'), claim('b')], 'b', services, limits(1), tiny).admission.admitted).toBe(false);
-    expect(ledger.allocate([claim('b')], 'b', services, limits(1), tiny).nodePorts).toEqual({ ok: true, ports: { frontend: 30000, api: 30001, db: 30002 } });
+    expect(portsOf(ledger.allocate([claim('b')], 'b', services, limits(1), tiny))).toEqual({ ok: true, ports: { frontend: 30000, api: 30001, db: 30002 } });
     const reborn = claim('b', { uid: 'uid-b-2' });
-    expect(ledger.allocate([reborn], 'b', services, limits(1), tiny).nodePorts?.ok).toBe(true);
+    expect(portsOf(ledger.allocate([reborn], 'b', services, limits(1), tiny))?.ok).toBe(true);
   });
 
   it('reports an exhausted pool and keeps the ports already held', () => {
     const ledger = new AllocationLedger();
     const tiny = { first: 30000, last: 30003 };
     const startups = [claim('a'), claim('b')];
-    expect(ledger.allocate(startups, 'a', services, limits(5), tiny).nodePorts?.ok).toBe(true);
-    expect(ledger.allocate(startups, 'b', services, limits(5), tiny).nodePorts).toEqual({ ok: false, needed: 3, free: 1 });
-    expect(ledger.allocate(startups, 'a', [...services, 'admin'], limits(5), tiny).nodePorts?.ok).toBe(true);
-    expect(ledger.allocate(startups, 'b', ['frontend'], limits(5), tiny).nodePorts).toEqual({ ok: false, needed: 1, free: 0 });
+    expect(portsOf(ledger.allocate(startups, 'a', services, limits(5), tiny))?.ok).toBe(true);
+    expect(portsOf(ledger.allocate(startups, 'b', services, limits(5), tiny))).toEqual({ ok: false, needed: 3, free: 1 });
+    expect(portsOf(ledger.allocate(startups, 'a', [...services, 'admin'], limits(5), tiny))?.ok).toBe(true);
+    expect(portsOf(ledger.allocate(startups, 'b', ['frontend'], limits(5), tiny))).toEqual({ ok: false, needed: 1, free: 0 });
   });
 });

@@ -12,11 +12,10 @@ export type StartupClaim = {
   recorded: { admitted: boolean; nodePorts: Readonly<Record<string, number>> };
 };
 
-export type Allocation = {
-  admission: AdmissionDecision;
-  /** Present only for an admitted Startup; `ok: false` when the pool cannot serve it. */
-  nodePorts?: NodePortResult;
-};
+/** A queued Startup gets no node ports; an admitted one gets them, or `ok: false` when the pool cannot serve it. */
+export type Allocation =
+  | { admitted: false; admission: AdmissionDecision }
+  | { admitted: true; admission: AdmissionDecision; nodePorts: NodePortResult };
 
 type Entry = { uid: string; nodePorts: Record<string, number> };
 
@@ -50,7 +49,7 @@ export class AllocationLedger {
     ).get(target);
     const self = startups.find((s) => s.name === target);
     if (!admission || !self) throw new Error(`startup ${target} is not among the claims`);
-    if (!admission.admitted) return { admission };
+    if (!admission.admitted) return { admitted: false, admission };
 
     const current = this.#entries.get(target)?.nodePorts ?? self.recorded.nodePorts;
     const taken = new Set<number>();
@@ -61,7 +60,7 @@ export class AllocationLedger {
     const nodePorts = allocateNodePorts(nodePortServices, current, taken, pool);
     // An exhausted pool leaves the Startup holding what it had, so it loses no live port.
     this.#entries.set(target, { uid: self.uid, nodePorts: nodePorts.ok ? nodePorts.ports : { ...current } });
-    return { admission, nodePorts };
+    return { admitted: true, admission, nodePorts };
   }
 
   #forgetGone(startups: readonly StartupClaim[]): void {

@@ -100,14 +100,14 @@ export class StartupReconciler {
       d.config.nodePortRange,
     );
 
-    if (!decision.admission.admitted) {
+    if (!decision.admitted) {
       await this.#writeStatus(startup, { kind: 'Queued', reason: decision.admission.reason, message: decision.admission.message });
       return { requeueAfter: WAITING_RECHECK_MS };
     }
     const namespace = startupNamespace(name);
     const nodePorts = decision.nodePorts;
-    if (!nodePorts?.ok) {
-      const message = nodePorts ? `needs ${nodePorts.needed} node ports, ${nodePorts.free} free in ${d.config.nodePortRange.first}-${d.config.nodePortRange.last}` : 'no node-port decision';
+    if (!nodePorts.ok) {
+      const message = `needs ${nodePorts.needed} node ports, ${nodePorts.free} free in ${d.config.nodePortRange.first}-${d.config.nodePortRange.last}`;
       const held = startup.status?.allocation ?? { namespace, services: withNodePorts(services, {}), nodePorts: [], databaseName: databaseName(name) };
       await this.#writeStatus(startup, { kind: 'Stalled', reason: 'NodePortsExhausted', message, allocation: held });
       return { requeueAfter: WAITING_RECHECK_MS };
