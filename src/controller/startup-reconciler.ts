@@ -229,15 +229,21 @@ export class StartupReconciler {
     return written;
   }
 
+  /**
+   * Events for what a person watching `kubectl describe` needs: every phase change,
+   * admission, and readiness gained or lost for a reason of its own (a stall, a failed
+   * apply, a template problem; the routine steps are already told by the phase).
+   */
   #announce(startup: Startup, before: StartupStatus | undefined, after: StartupStatus | undefined): void {
     if (!after || before === after) return;
     if (after.phase !== before?.phase) {
       this.#d.events(startup, 'Normal', `Phase${after.phase}`, `phase ${before?.phase ?? '(none)'} -> ${after.phase}`);
     }
     for (const t of conditionTransitions(before, after)) {
-      if (t.type === 'Reconciling') continue;
-      const warning = (t.type === 'Stalled' && t.status === 'True') || (t.type !== 'Stalled' && t.status === 'False' && t.reason !== 'Queued' && t.reason !== 'Provisioning');
-      this.#d.events(startup, warning ? 'Warning' : 'Normal', t.reason, `${t.type}=${t.status}: ${t.message}`);
+      const routine = t.reason === 'Queued' || t.reason === 'Provisioning';
+      if (t.type === 'Admitted' || (t.type === 'Ready' && !routine)) {
+        this.#d.events(startup, t.type === 'Ready' && t.status === 'False' ? 'Warning' : 'Normal', t.reason, `${t.type}=${t.status}: ${t.message}`);
+      }
     }
   }
 }

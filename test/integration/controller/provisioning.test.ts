@@ -86,7 +86,7 @@ describe('Startup provisioning', () => {
       const { stdout } = await kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${first}`, '-o', 'jsonpath={.items[*].reason}']);
       return stdout.includes('Provisioned') && stdout;
     }, 15_000);
-    expect(events).toContain('PhaseRunning');
+    expect(events.split(' ')).toEqual(expect.arrayContaining(['PhaseProvisioning', 'Admitted', 'PhaseRunning', 'Provisioned']));
   });
 
   it('makes no write when a resync finds nothing to change', async () => {
@@ -152,6 +152,10 @@ describe('Startup provisioning', () => {
     expect(condition(stalled, 'Provisioned')).toMatchObject({ status: 'False', reason: 'NodePortsExhausted' });
     expect(condition(stalled, 'Admitted')?.status).toBe('True');
     expect(condition(stalled, 'Ready')?.status).toBe('False');
+    await waitFor('a Warning Event naming the reason', async () => {
+      const { stdout } = await kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${second},type=Warning`, '-o', 'jsonpath={.items[*].reason}']);
+      return stdout.includes('NodePortsExhausted');
+    }, 15_000);
     expect((await kubectl(['get', 'namespace', `startup-${second}`])).code).not.toBe(0);
   });
 
