@@ -3,7 +3,7 @@ import type { NodeLike } from '../admission/capacity.ts';
 import { AllocationLedger } from '../admission/ledger.ts';
 import type { KubeObject } from '../kube/client.ts';
 import type { Manager } from '../operator/manager.ts';
-import { MANAGED_SELECTOR } from '../provisioning/metadata.ts';
+import { MANAGED_SELECTOR, STARTUP_LABEL } from '../provisioning/metadata.ts';
 import { SCAFFOLD_LABEL } from '../templates/index.ts';
 import type { Controller } from './runtime/controller.ts';
 import { enqueueOwner, objectKey, type Informer } from './runtime/informer.ts';
@@ -72,6 +72,6 @@ export function setupStartupController(manager: Manager, clock: Clock = systemCl
   });
   templates.addHandlers({ add: enqueueUsers, update: (t, old) => { if (t !== old) enqueueUsers(t); }, delete: enqueueUsers });
   nodes.addHandlers({ add: enqueueWaiting, delete: enqueueWaiting });
-  for (const informer of owned.values()) informer.addHandlers(enqueueOwner(enqueue));
+  for (const informer of owned.values()) informer.addHandlers(enqueueOwner(enqueue, STARTUP_LABEL));
   return { controller, startups, templates };
 }

@@ -23,7 +23,7 @@ describe('enqueue handlers', () => {
 
   it('enqueueOwner enqueues the Startup named by the label and ignores unlabelled objects', () => {
     const keys: string[] = [];
-    const h = enqueueOwner((k) => keys.push(k));
+    const h = enqueueOwner((k) => keys.push(k), 'startupfactory.dev/startup');
     h.add!(obj('quota', 'startup-acme', { 'startupfactory.dev/startup': 'acme' }));
     h.delete!(obj('stray', 'default'));
     h.update!(obj('svc', 'startup-beta', { 'startupfactory.dev/startup': 'beta' }), obj('svc', 'startup-beta'));

@@ -303,8 +303,6 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-export const STARTUP_LABEL = 'startupfactory.dev/startup';
-
 /** Handlers that enqueue the object's own key. */
 export function enqueueSelf(enqueue: (key: string) => void): InformerHandlers<KubeObject> {
   const put = (obj: KubeObject) => enqueue(objectKey(obj));
@@ -312,10 +310,10 @@ export function enqueueSelf(enqueue: (key: string) => void): InformerHandlers<Ku
 }
 
 /**
- * Handlers for owned objects: enqueue the owning Startup named by their label, so a hand
- * edit or deletion of a child brings its Startup back to the desired state.
+ * Handlers for owned objects: enqueue the owner named by their `label`, so a hand edit
+ * or deletion of a child brings its owner back to the desired state.
  */
-export function enqueueOwner(enqueue: (key: string) => void, label = STARTUP_LABEL): InformerHandlers<KubeObject> {
+export function enqueueOwner(enqueue: (key: string) => void, label: string): InformerHandlers<KubeObject> {
   const put = (obj: KubeObject) => {
     const owner = obj.metadata.labels?.[label];
     if (owner) enqueue(owner);
