@@ -1,14 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { parseAllDocuments } from 'yaml';
-import { paths, repoRoot, toolPath } from '../../cluster/paths.ts';
+import { paths } from '../../cluster/paths.ts';
 import { ensureBinaries } from '../../cluster/build.ts';
+import { installProject } from '../../cluster/install.ts';
 import { clusterUp } from '../../cluster/up.ts';
-
-const run = promisify(execFile);
+import { loadKubeConfig } from '../../src/kube/config.ts';
 const log = (message: string) => console.error(`[cluster] ${message}`);
 
 /**
@@ -25,19 +21,7 @@ export async function setup(project: TestProject): Promise<void> {
   } else {
     kubeconfig = await clusterUp(log);
   }
-  await installCrds(kubeconfig);
+  await installProject(loadKubeConfig(kubeconfig), { fieldManager: 'startup-factory-tests', builtinTemplates: false });
   project.provide('kubeconfig', kubeconfig);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-
-async function installCrds(kubeconfig: string): Promise<void> {
-  const dir = join(repoRoot, 'crds');
-  if (!existsSync(dir)) return;
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
-  if (files.length === 0) return;
-  const kubectl = (args: string[]) => run(toolPath('kubectl'), ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024 });
-  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=startup-factory-tests', ...files.flatMap((f) => ['-f', f])]);
-  const names = files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS()))
-    .filter((doc) => doc?.kind === 'CustomResourceDefinition').map((doc) => `crd/${doc.metadata.name}`);
-  if (names.length) await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...names]);
 }
