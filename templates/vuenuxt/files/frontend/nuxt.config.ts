@@ -1,7 +1,7 @@
 // https://nuxt.com/docs/api/configuration/nuxt-config
 export default defineNuxtConfig({
   compatibilityDate: '2026-01-01',
-  css: ['~~/lib/globals.css'],
+  css: ['~~/lib/globals.css', '~~/lib/home.css'],
   app: {
     head: {
       title: {{ startup.displayName | dump }},

@@ -1,14 +1,13 @@
 import Image from 'next/image';
 import { startup } from '@/lib/startup';
-import styles from './page.module.css';
 
 export default function Home() {
   return (
-    <main className={styles.main}>
-      <Image className={styles.logo} src="/icon.png" alt="" width={64} height={64} priority />
-      <h1 className={styles.title}>{startup.displayName}</h1>
-      <p className={styles.tagline}>{startup.tagline}</p>
-      <dl className={styles.facts}>
+    <main className="main">
+      <Image className="logo" src="/icon.png" alt="" width={64} height={64} priority />
+      <h1 className="title">{startup.displayName}</h1>
+      <p className="tagline">{startup.tagline}</p>
+      <dl className="facts">
         <dt>Industry</dt>
         <dd>{startup.industry}</dd>
         <dt>Category</dt>
