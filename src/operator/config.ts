@@ -13,7 +13,7 @@ const optionTable = {
   'capacity-cpu': { env: 'SF_CAPACITY_CPU', type: 'string', help: 'sum of admitted startups\' cpu quotas may not exceed this (default: cluster allocatable)' },
   'capacity-memory': { env: 'SF_CAPACITY_MEMORY', type: 'string', help: 'sum of admitted startups\' memory quotas may not exceed this (default: cluster allocatable)' },
   'node-port-range': { env: 'SF_NODE_PORT_RANGE', type: 'string', default: '30000-30999', help: 'pool of node ports for spec.expose: NodePort, "first-last"' },
-  'startup-selector': { env: 'SF_STARTUP_SELECTOR', type: 'string', help: 'manage only Startups matching this label selector (shards of one cluster need disjoint --node-port-range)' },
+  'startup-selector': { env: 'SF_STARTUP_SELECTOR', type: 'string', help: 'manage only Startups and AIProviders matching this label selector (shards of one cluster need disjoint --node-port-range)' },
   'gateway-port': { env: 'SF_GATEWAY_PORT', type: 'string', default: '8081', help: 'port of the AI gateway that task Jobs call' },
   'metrics-port': { env: 'SF_METRICS_PORT', type: 'string', default: '8080', help: 'port for /metrics, /healthz, /readyz and the dashboard' },
   'bind-address': { env: 'SF_BIND_ADDRESS', type: 'string', default: '0.0.0.0', help: 'address the HTTP servers listen on' },

@@ -1,4 +1,5 @@
 import { setupStartupController, type StartupControllerHandle } from '../../controller/startup-controller.ts';
+import { setupProviderController } from '../../controller/provider-controller.ts';
 import { setupTemplateController } from '../../controller/template-controller.ts';
 import { operatorHelp, parseOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
 import { Manager, type ManagerOptions } from '../../operator/manager.ts';
@@ -23,6 +24,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   const manager = new Manager({ ...options, config });
   const startups = setupStartupController(manager);
   setupTemplateController(manager, startups.templates);
+  setupProviderController(manager);
   return { manager, startups };
 }
 

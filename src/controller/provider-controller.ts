@@ -1,0 +1,81 @@
+import { API_GROUP_VERSION, aiProviderSpecSchema, type AIProvider, type AIProviderStatus } from '../api/index.ts';
+import { ConditionType, getCondition, setCondition } from '../api/conditions.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { retryOnConflict } from '../kube/errors.ts';
+import type { Manager } from '../operator/manager.ts';
+import { keySecret, providerReadiness, type ProviderReadiness, type SecretLookup } from '../providers/readiness.ts';
+import { objectKey } from './runtime/informer.ts';
+import { systemClock, type Clock } from './runtime/clock.ts';
+
+/** A provider that is not Ready is looked at again this often: its Secret may appear at any time. */
+const NOT_READY_RECHECK_MS = 30_000;
+
+/**
+ * An AIProvider's status from its readiness: the same object when nothing changed, so the
+ * caller writes only on a change. `stats` belong to the learning engine and are kept.
+ */
+export function providerStatus(current: AIProviderStatus | undefined, generation: number, readiness: ProviderReadiness, now: Date): AIProviderStatus {
+  const conditions = setCondition(current?.conditions, {
+    type: ConditionType.Ready,
+    status: readiness.ready ? 'True' : 'False',
+    reason: readiness.reason,
+    message: readiness.message,
+    observedGeneration: generation,
+  }, now);
+  if (current && conditions === current.conditions && current.observedGeneration === generation) return current;
+  return { ...current, observedGeneration: generation, conditions };
+}
+
+/**
+ * Marks each AIProvider Ready when its API key resolves. The key's Secret is read by name,
+ * one GET per check, and only the presence of the key is kept: Secrets are never cached,
+ * and no key value leaves this function. Secrets are not watched (that would mean caching
+ * them), so a provider that is not Ready is re-checked every 30 s, a Ready one at resync.
+ */
+export function setupProviderController(manager: Manager, clock: Clock = systemClock): void {
+  const { config, client } = manager;
+  const providers = manager.informer<AIProvider>({
+    apiVersion: API_GROUP_VERSION,
+    kind: 'AIProvider',
+    ...(config.startupSelector ? { labelSelector: config.startupSelector } : {}),
+  });
+
+  const lookup = async (provider: AIProvider): Promise<{ readiness: ProviderReadiness }> => {
+    const parsed = aiProviderSpecSchema.safeParse(provider.spec);
+    if (!parsed.success) return { readiness: { ready: false, reason: 'InvalidSpec', message: parsed.error.issues[0]?.message ?? 'invalid spec' } };
+    const ref = keySecret(parsed.data, config.namespace);
+    let secret: SecretLookup | undefined;
+    if (ref && !('refused' in ref)) {
+      const found = await client.getOptional<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace, name: ref.name });
+      secret = found ? { found: true, hasKey: Boolean(found.data?.[ref.key]) } : { found: false };
+    }
+    return { readiness: providerReadiness(parsed.data, config.namespace, secret) };
+  };
+
+  const controller = manager.controller({
+    name: 'aiprovider',
+    reconcile: async (name) => {
+      const provider = providers.get(name);
+      if (!provider) return;
+      const { readiness } = await lookup(provider);
+      const generation = provider.metadata.generation ?? 0;
+      const now = new Date(clock.now());
+      let base = provider;
+      let fresh = false;
+      const written = await retryOnConflict(async () => {
+        if (fresh) base = await client.get<AIProvider>({ apiVersion: API_GROUP_VERSION, kind: 'AIProvider', name });
+        fresh = true;
+        const status = providerStatus(base.status, generation, readiness, now);
+        return status === base.status ? base : client.replace<AIProvider>({ ...base, status }, { subresource: 'status' });
+      });
+      const before = getCondition(provider.status?.conditions, ConditionType.Ready);
+      const after = getCondition(written.status?.conditions, ConditionType.Ready);
+      if (after && after.status !== before?.status) {
+        manager.events.record(provider, { type: readiness.ready ? 'Normal' : 'Warning', reason: after.reason, action: 'ResolveKey', note: after.message });
+      }
+      return readiness.ready ? undefined : { requeueAfter: NOT_READY_RECHECK_MS };
+    },
+  });
+  const enqueue = (p: AIProvider) => controller.enqueue(objectKey(p));
+  providers.addHandlers({ add: enqueue, update: enqueue, delete: enqueue });
+}
