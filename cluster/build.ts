@@ -83,8 +83,16 @@ function versionLdflags(): string {
   ].join(' ');
 }
 
+/**
+ * Without a Kubernetes version linked in (helm's Makefile links its client-go's), an
+ * offline `helm template`/`helm lint` assumes 1.20 and refuses charts that need newer; we
+ * link the pinned version, the cluster this helm is used with.
+ */
 function helmLdflags(): string {
-  return `-s -w -X ${HELM_MODULE}/internal/version.version=${HELM_VERSION}`;
+  const [major, minor] = ['1', KUBERNETES_VERSION.split('.')[1]];
+  const kubeVersion = ['pkg/chartutil', 'pkg/lint/rules']
+    .map((pkg) => `-X ${HELM_MODULE}/${pkg}.k8sVersionMajor=${major} -X ${HELM_MODULE}/${pkg}.k8sVersionMinor=${minor}`);
+  return [`-s -w -X ${HELM_MODULE}/internal/version.version=${HELM_VERSION}`, ...kubeVersion].join(' ');
 }
 
 function kubeconformLdflags(): string {
