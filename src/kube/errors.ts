@@ -35,9 +35,7 @@ function safeJson(text: string): unknown {
 
 export const isNotFound = (err: unknown) => statusCode(err) === 404;
 export const isGone = (err: unknown) => statusCode(err) === 410;
-export const isForbidden = (err: unknown) => statusCode(err) === 403;
 export const isInvalid = (err: unknown) => statusCode(err) === 422;
-export const isTooManyRequests = (err: unknown) => statusCode(err) === 429;
 export const isAlreadyExists = (err: unknown) => statusCode(err) === 409 && reasonOf(err) === 'AlreadyExists';
 /** 409 from a stale resourceVersion (or an SSA field conflict): re-read and try again. */
 export const isConflict = (err: unknown) => statusCode(err) === 409 && reasonOf(err) !== 'AlreadyExists';
