@@ -25,7 +25,6 @@ const optionTable = {
   'shutdown-seconds': { env: 'SF_SHUTDOWN_SECONDS', type: 'string', default: '20', help: 'on SIGTERM, in-flight reconciles get this long before they are abandoned (keep below the pod\'s termination grace period)' },
   'api-qps': { env: 'SF_API_QPS', type: 'string', default: '50', help: 'client-side limit on API requests per second' },
   'api-burst': { env: 'SF_API_BURST', type: 'string', default: '100', help: 'burst allowed above --api-qps' },
-  'image': { env: 'SF_IMAGE', type: 'string', default: 'startup-factory:latest', help: 'image of task Jobs (the operator\'s own image)' },
   'log-level': { env: 'LOG_LEVEL', type: 'string', default: 'info', help: 'pino log level' },
 } as const;
 
@@ -58,7 +57,6 @@ const configSchema = z.object({
   shutdownSeconds: intString(1, 3600),
   apiQps: z.coerce.number().positive(),
   apiBurst: intString(1, 100_000),
-  image: z.string().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
