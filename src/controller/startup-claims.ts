@@ -11,8 +11,12 @@ const resourcesSchema = startupSpecSchema.shape.resources;
  * fills defaults, the schema fills them again for objects written before a default
  * existed).
  */
+/** The spec with defaults filled, or an error naming the first offending field (`spec.pipeline.tasks: ...`). */
 export function parseSpec(startup: Startup): StartupSpec {
-  return startupSpecSchema.parse(startup.spec);
+  const parsed = startupSpecSchema.safeParse(startup.spec);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new Error(`${['spec', ...issue.path.map(String)].join('.')}: ${issue.message}`);
 }
 
 export function servicesOf(spec: Pick<StartupSpec, 'services'>, template: StartupTemplate | undefined): ServicePort[] {

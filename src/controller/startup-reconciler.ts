@@ -5,7 +5,6 @@ import type { AllocationLedger } from '../admission/ledger.ts';
 import type { PortPool } from '../admission/node-ports.ts';
 import type { Informer } from './runtime/informer.ts';
 import type { ReconcileContext, ReconcileOutcome } from './runtime/controller.ts';
-import { TerminalError } from './runtime/controller.ts';
 import type { Clock } from './runtime/clock.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isAlreadyExists, retryOnConflict } from '../kube/errors.ts';
@@ -88,7 +87,9 @@ export class StartupReconciler {
     try {
       spec = parseSpec(startup);
     } catch (err) {
-      throw new TerminalError(`spec does not validate: ${(err as Error).message}`);
+      // Retrying cannot fix a spec; its next edit enqueues the Startup again.
+      await this.#writeStatus(startup, { kind: 'Invalid', reason: 'InvalidSpec', message: (err as Error).message.slice(0, 1024) });
+      return undefined;
     }
     const template = d.templates.get(spec.template);
     const services = servicesOf(spec, template);

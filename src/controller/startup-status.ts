@@ -6,6 +6,8 @@ type Allocation = NonNullable<StartupStatus['allocation']>;
 /** What one reconcile found, in the order a Startup moves through it. */
 export type Observation =
   | { kind: 'Queued'; reason: string; message: string }
+  /** The spec fails a check the API server cannot make (e.g. a cycle in the pipeline): only an edit helps. */
+  | { kind: 'Invalid'; reason: string; message: string }
   /** Admitted, but the allocation cannot be made (e.g. `NodePortsExhausted`): only a change elsewhere helps. */
   | { kind: 'Stalled'; reason: string; message: string; allocation: Allocation }
   /** Admitted and allocated; the objects are not all applied yet (or an apply just failed). */
@@ -37,9 +39,15 @@ export function nextStatus(
 ): StartupStatus {
   const observedGeneration = startup.generation;
   const c = (type: string, status: Condition['status'], reason: string, message: string) => ({ type, status, reason, message, observedGeneration });
-  const admitted = observation.kind !== 'Queued';
+  const admitted = observation.kind !== 'Queued' && observation.kind !== 'Invalid';
   const updates = (() => {
     switch (observation.kind) {
+      case 'Invalid':
+        return [
+          c(ConditionType.Ready, 'False', observation.reason, observation.message),
+          c(ConditionType.Reconciling, 'False', 'Stalled', observation.message),
+          c(ConditionType.Stalled, 'True', observation.reason, observation.message),
+        ];
       case 'Queued':
         return [
           c(ConditionType.Admitted, 'False', observation.reason, observation.message),
@@ -107,6 +115,7 @@ export function nextStatus(
 function phase(current: StartupPhase | undefined, suspend: boolean, observation: Observation): StartupPhase {
   switch (observation.kind) {
     case 'Queued': return 'Queued';
+    case 'Invalid': return current ?? 'Queued';
     case 'Stalled':
     case 'Provisioning': return 'Provisioning';
     case 'Provisioned':
