@@ -35,4 +35,19 @@ describe('loadKubeConfig', () => {
   it('names a missing explicit file in one line', () => {
     expect(() => loadKubeConfig('/nonexistent/kubeconfig')).toThrow('kubeconfig /nonexistent/kubeconfig does not exist');
   });
+
+  it('says no cluster is configured when there is no kubeconfig anywhere', () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+    delete process.env.KUBECONFIG;
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'sf-home-'));
+    try {
+      expect(() => loadKubeConfig()).toThrow(/^no Kubernetes cluster configured/);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
 });

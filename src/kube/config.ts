@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
 /**
@@ -13,10 +15,12 @@ export function loadKubeConfig(path?: string): KubeConfig {
     kc.loadFromFile(path);
   } else if (!process.env.KUBECONFIG && process.env.KUBERNETES_SERVICE_HOST) {
     kc.loadFromCluster();
-  } else {
+  } else if (process.env.KUBECONFIG || existsSync(join(homedir(), '.kube', 'config'))) {
     // $KUBECONFIG (several files merged), else ~/.kube/config.
     kc.loadFromDefault();
   }
+  // With nothing to load, client-node would invent a cluster at http://localhost:8080 and
+  // fail later with a TLS message that names neither the cause nor the fix.
   if (!kc.getCurrentCluster()) {
     throw new Error('no Kubernetes cluster configured: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
   }
