@@ -1,21 +1,13 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { kubectl, uniqueName } from '../../support/cluster.ts';
-import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
 import { isConflict, isInvalid, isNotFound, retryOnConflict } from '../../../src/kube/errors.ts';
-import type { Metrics } from '../../../src/observability/metrics.ts';
-import { newClient, testNamespace } from './helpers.ts';
+import { namespaceFixture } from './helpers.ts';
 
-let client: KubeClient;
-let metrics: Metrics;
-let ns: { name: string; cleanup: () => Promise<void> };
+const { client, metrics, ns } = namespaceFixture('rt-client');
 const providers: string[] = [];
-beforeAll(async () => {
-  ({ client, metrics } = newClient());
-  ns = await testNamespace(client, 'rt-client');
-});
 afterAll(async () => {
-  await ns.cleanup();
   if (providers.length) await kubectl(['delete', '--ignore-not-found', '--wait=false', ...providers.map((p) => `aiprovider/${p}`)]);
 });
 

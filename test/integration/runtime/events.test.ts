@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventRecorder, REPORTING_CONTROLLER } from '../../../src/controller/events.ts';
-import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
 import { kubectl, uniqueName } from '../../support/cluster.ts';
-import { eventually, logger, newClient, testNamespace } from './helpers.ts';
+import { eventually, logger, namespaceFixture } from './helpers.ts';
 
-let client: KubeClient;
-let ns: { name: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  client = newClient().client;
-  ns = await testNamespace(client, 'rt-events');
-});
-afterAll(async () => { await ns.cleanup(); });
+const { client, ns } = namespaceFixture('rt-events');
 
 type Event = KubeObject & { reason: string; note: string; type: string; action: string; reportingController: string; regarding: { name: string; uid?: string }; series?: { count: number } };
 

@@ -1,5 +1,6 @@
 import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfig, uniqueName } from '../../support/cluster.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
@@ -20,11 +21,16 @@ export function newClient(kc: KubeConfig = kubeConfig()): { client: KubeClient; 
   return { client: new KubeClient(kc, { qps: 100, burst: 200, metrics }), metrics };
 }
 
-/** A fresh namespace for one test file; `cleanup` deletes it without waiting. */
-export async function testNamespace(client: KubeClient, prefix: string): Promise<{ name: string; cleanup: () => Promise<void> }> {
-  const name = uniqueName(prefix);
-  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return { name, cleanup: async () => { await client.delete({ apiVersion: 'v1', kind: 'Namespace', name }); } };
+/**
+ * A client and a fresh namespace for one test file: created before its tests, deleted
+ * (without waiting) after them and after the file's own afterAll hooks.
+ */
+export function namespaceFixture(prefix: string): { client: KubeClient; metrics: Metrics; ns: { name: string } } {
+  const { client, metrics } = newClient();
+  const ns = { name: uniqueName(prefix) };
+  beforeAll(async () => { await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name } }); });
+  afterAll(async () => { await client.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns.name }); });
+  return { client, metrics, ns };
 }
 
 export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 15_000, what = 'condition'): Promise<NonNullable<T>> {

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { kubeConfig } from '../../support/cluster.ts';
 import { Informer } from '../../../src/controller/runtime/informer.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
-import { ApiProxy, capturingLogger, eventually, logger, newClient, testNamespace } from './helpers.ts';
+import { ApiProxy, capturingLogger, eventually, logger, newClient, namespaceFixture } from './helpers.ts';
 
-let client: KubeClient;
-let ns: { name: string; cleanup: () => Promise<void> };
+const { client, ns } = namespaceFixture('rt-informer');
 const stops: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  client = newClient().client;
-  ns = await testNamespace(client, 'rt-informer');
-});
+// Registered after the fixture's, so it runs first: informers stop before their namespace goes.
 afterAll(async () => {
   for (const stop of stops) await stop();
-  await ns.cleanup();
 });
 
 const configMap = (name: string, data: Record<string, string>, labels: Record<string, string> = { suite: 'informer' }) =>

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfig, uniqueName } from '../../support/cluster.ts';
 import { LeaderElector } from '../../../src/controller/runtime/leader-election.ts';
-import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
-import { ApiProxy, eventually, logger, newClient, testNamespace } from './helpers.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
+import { ApiProxy, eventually, logger, namespaceFixture, newClient } from './helpers.ts';
 
-let client: KubeClient;
-let ns: { name: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  client = newClient().client;
-  ns = await testNamespace(client, 'rt-lease');
-});
-afterAll(async () => { await ns.cleanup(); });
+const { client, ns } = namespaceFixture('rt-lease');
 
 type Lease = KubeObject & { spec: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number } };
 

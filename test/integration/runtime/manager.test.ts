@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeConfig, uniqueName } from '../../support/cluster.ts';
 import { enqueueSelf } from '../../../src/controller/runtime/informer.ts';
-import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
 import { retryOnConflict } from '../../../src/kube/errors.ts';
 import { microTime } from '../../../src/kube/time.ts';
 import { Manager } from '../../../src/operator/manager.ts';
 import { parseOperatorConfig } from '../../../src/operator/config.ts';
-import { eventually, logger, newClient, testNamespace } from './helpers.ts';
+import { eventually, logger, namespaceFixture } from './helpers.ts';
 
-let client: KubeClient;
-let ns: { name: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  client = newClient().client;
-  ns = await testNamespace(client, 'rt-manager');
-});
-afterAll(async () => { await ns.cleanup(); });
+const { client, ns } = namespaceFixture('rt-manager');
 
 describe('Manager', () => {
   it('serves readiness and metrics, reconciles as leader, and on stop finishes work and releases the Lease', async () => {
