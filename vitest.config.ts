@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'cluster/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'cluster/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/support/**/*.test.ts'],
         },
       },
       {

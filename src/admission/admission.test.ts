@@ -8,6 +8,7 @@ const candidate = (name: string, over: Partial<AdmissionCandidate> = {}): Admiss
   creationTimestamp: '2026-11-25T10:00:00Z',
   requests: { cpuMillis: 500, memoryBytes: 512 * Mi },
   admitted: false,
+  finished: false,
   ...over,
 });
 const roomy = { maxActive: 5, capacity: { cpuMillis: 100_000, memoryBytes: 100_000 * Mi } };
@@ -74,6 +75,14 @@ describe('decideAdmission', () => {
     );
     expect(admittedNames(decisions)).toEqual(['ok']);
     expect(decisions.get('huge')).toMatchObject({ reason: 'CapacityExceeded', message: expect.stringContaining('whole capacity') });
+  });
+
+  it('frees the slot of a Startup whose pipeline finished, while its resources still count', () => {
+    const all = Array.from({ length: 6 }, (_, i) => candidate(`s${i}`, { creationTimestamp: `2026-11-25T10:00:0${i}Z`, admitted: i < 5 }));
+    const finished = all.map((c) => (c.name === 's1' ? { ...c, finished: true } : c));
+    expect(decideAdmission(finished, roomy).get('s5')?.admitted).toBe(true);
+    const tight = { maxActive: 5, capacity: { cpuMillis: 2500, memoryBytes: 100_000 * Mi } };
+    expect(decideAdmission(finished, tight).get('s5')).toMatchObject({ admitted: false, reason: 'CapacityExceeded' });
   });
 
   it('admits the next in line once an admitted one is gone', () => {

@@ -2,10 +2,10 @@
  * Which Startups may hold a namespace and quota right now.
  *
  * A Startup that has been admitted stays admitted until it is deleted: its namespace,
- * quota and node ports exist for as long as it does, so releasing its slot when it is
- * suspended or its pipeline finishes would let the live quotas overrun the capacity the
- * slot limit exists to protect. Already-admitted Startups are never evicted, even when
- * the limits shrink below what they hold.
+ * quota and node ports exist for as long as it does, so its resources count against the
+ * capacity until then. The slots (`maxActive`) bound the startups being built: one whose
+ * pipeline has finished frees its slot (a suspended one keeps it, to resume). Already-
+ * admitted Startups are never evicted, even when the limits shrink below what they hold.
  *
  * The queue is strict: Startups wait in order (priority descending, then creation time,
  * then name) and one that does not fit blocks those behind it, so a large Startup is not
@@ -22,6 +22,8 @@ export type AdmissionCandidate = {
   requests: Resources;
   /** Admitted by an earlier decision (recorded in status or in the in-process ledger). */
   admitted: boolean;
+  /** Its pipeline is over (succeeded or failed): it holds capacity but no slot. */
+  finished: boolean;
 };
 
 export type AdmissionLimits = { maxActive: number; capacity: Resources };
@@ -45,7 +47,7 @@ export function decideAdmission(candidates: readonly AdmissionCandidate[], limit
   let active = 0;
   const used: Resources = { cpuMillis: 0, memoryBytes: 0 };
   const take = (c: AdmissionCandidate) => {
-    active++;
+    if (!c.finished) active++;
     used.cpuMillis += c.requests.cpuMillis;
     used.memoryBytes += c.requests.memoryBytes;
   };
@@ -82,7 +84,7 @@ const NOTHING: Resources = { cpuMillis: 0, memoryBytes: 0 };
 
 function blockedBy(c: AdmissionCandidate, active: number, used: Resources, limits: AdmissionLimits): AdmissionDecision | undefined {
   if (active >= limits.maxActive) {
-    return { admitted: false, reason: 'ActiveLimitReached', message: `${active} of ${limits.maxActive} startups active` };
+    return { admitted: false, reason: 'ActiveLimitReached', message: `${active} of ${limits.maxActive} startups being built` };
   }
   if (!fits(c.requests, used, limits.capacity)) {
     return {

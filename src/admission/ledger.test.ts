@@ -9,6 +9,7 @@ const claim = (name: string, over: Partial<StartupClaim> = {}): StartupClaim => 
   creationTimestamp: '2026-11-25T10:00:00Z',
   requests: { cpuMillis: 100, memoryBytes: 128 * Mi },
   recorded: { admitted: false, nodePorts: {} },
+  finished: false,
   ...over,
 });
 const limits = (maxActive: number) => ({ maxActive, capacity: { cpuMillis: Infinity, memoryBytes: Infinity } });

@@ -10,6 +10,8 @@ export type StartupClaim = {
   requests: Resources;
   /** What the Startup's status records (the persisted half of the ledger). */
   recorded: { admitted: boolean; nodePorts: Readonly<Record<string, number>> };
+  /** Its pipeline is over: it keeps its namespace and capacity but frees its slot. */
+  finished: boolean;
 };
 
 /** A queued Startup gets no node ports; an admitted one gets them, or `ok: false` when the pool cannot serve it. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
+import { USD_DECIMAL, isUsdDecimal } from './money.ts';
 import { isPositiveQuantity } from './quantity.ts';
 
 export const API_GROUP = 'startupfactory.dev';
@@ -28,6 +29,16 @@ export const quantitySchema = withRules(
     check: isPositiveQuantity,
   }],
 );
+
+/** A USD amount a user writes (a budget, a price): a decimal string, refused by the API server otherwise. */
+export const usdAmount = (example: string) => withRules(z.string().max(20), [{
+  rule: `self.matches('${USD_DECIMAL}')`,
+  message: `must be a non-negative decimal amount of USD such as "${example}"`,
+  check: isUsdDecimal,
+}]);
+
+/** A USD amount the operator writes into status: the pattern guards against its own bugs. */
+export const usdStatus = (description: string) => z.string().max(20).regex(new RegExp(USD_DECIMAL)).describe(description);
 
 export const MAX_SERVICES = 16;
 

@@ -45,3 +45,51 @@ function sameCondition(a: Condition, b: Condition): boolean {
   return a.status === b.status && a.reason === b.reason && a.message === b.message
     && a.observedGeneration === b.observedGeneration && a.lastTransitionTime === b.lastTransitionTime;
 }
+
+/**
+ * Reasons of the `PipelineSucceeded` condition, as the pipeline writes them and the
+ * summary (phase, Ready, Reconciling, Stalled) and admission read them.
+ */
+export const PipelineReason = {
+  Succeeded: 'Succeeded',
+  NoPipeline: 'NoPipeline',
+  /** A task failed for good: the pipeline is over. */
+  TaskFailed: 'TaskFailed',
+  /** Only a change elsewhere helps: no AIProvider the tasks may use is Ready. */
+  NoReadyProvider: 'NoReadyProvider',
+  Pending: 'Pending',
+  Running: 'Running',
+  /** A task failed for a reason that may pass and waits to try again. */
+  RetryBackoff: 'RetryBackoff',
+  /** A budget ran out; the pipeline resumes by itself when its window resets. */
+  BudgetExceeded: 'BudgetExceeded',
+  Suspended: 'Suspended',
+} as const;
+
+export type PipelineVerdict =
+  /** No verdict for the current generation yet: the pipeline has not looked at it. */
+  | { kind: 'pending' }
+  | { kind: 'succeeded'; condition: Condition }
+  | { kind: 'failed'; condition: Condition }
+  | { kind: 'stalled'; condition: Condition }
+  | { kind: 'progressing'; condition: Condition };
+
+/** What the pipeline says about a Startup's current generation, read from its status. */
+export function pipelineVerdict(conditions: readonly Condition[] | undefined, generation: number): PipelineVerdict {
+  const condition = getCondition(conditions, ConditionType.PipelineSucceeded);
+  if (!condition || (condition.observedGeneration ?? 0) < generation) return { kind: 'pending' };
+  if (condition.status === 'True') return { kind: 'succeeded', condition };
+  if (condition.reason === PipelineReason.TaskFailed) return { kind: 'failed', condition };
+  if (condition.reason === PipelineReason.NoReadyProvider) return { kind: 'stalled', condition };
+  return { kind: 'progressing', condition };
+}
+
+/**
+ * Whether a Startup's pipeline is over, succeeded or failed: such a Startup no longer
+ * takes one of `--max-active-startups`. The generation is ignored on purpose: an edit to a
+ * finished Startup does not take a slot back before the pipeline has looked at it.
+ */
+export function pipelineFinished(conditions: readonly Condition[] | undefined): boolean {
+  const verdict = pipelineVerdict(conditions, 0);
+  return verdict.kind === 'succeeded' || verdict.kind === 'failed';
+}

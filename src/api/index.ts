@@ -16,7 +16,7 @@ export { API_GROUP, API_VERSION, API_GROUP_VERSION, conditionSchema, conditionsS
 export { TASK_TYPES, MAX_PIPELINE_TASKS, findCycle, pipelineSchema, pipelineTaskSchema } from './pipeline.ts';
 export type { TaskType } from './pipeline.ts';
 export {
-  EXPOSE_TYPES, MAX_STARTUP_NAME_LENGTH, STARTUP_NAMESPACE_PREFIX, STARTUP_PHASES, TASK_PHASES, USD_DECIMAL,
+  EXPOSE_TYPES, MAX_STARTUP_NAME_LENGTH, STARTUP_NAMESPACE_PREFIX, STARTUP_PHASES, TASK_PHASES,
   startupNamespace, startupSpecSchema, startupStatusSchema,
 } from './startup.ts';
 export type { StartupPhase, TaskPhase } from './startup.ts';
@@ -24,6 +24,7 @@ export { MAX_FILE_BYTES, MAX_TEMPLATE_FILES, startupTemplateSpecSchema, startupT
 export { PROVIDER_TYPES, aiProviderSpecSchema, aiProviderStatusSchema } from './provider.ts';
 export type { ProviderType } from './provider.ts';
 export { isPositiveQuantity, parseQuantity } from './quantity.ts';
+export { USD_DECIMAL, formatUsd, parseUsd, tokenCostMicros } from './money.ts';
 
 export type Condition = z.output<typeof conditionSchema>;
 export type PipelineTask = z.output<typeof pipelineTaskSchema>;

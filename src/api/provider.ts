@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
-import { DNS_LABEL, conditionsSchema, dnsSubdomain, observedGeneration, timestamp } from './common.ts';
+import { DNS_LABEL, conditionsSchema, dnsSubdomain, observedGeneration, timestamp, usdAmount, usdStatus } from './common.ts';
 import { TASK_TYPES } from './pipeline.ts';
+
+const price = (description: string) => usdAmount('2.50').default('0').describe(description);
 
 export const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible', 'offline'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
@@ -26,9 +28,9 @@ export const aiProviderSpecSchema = withRules(
     }]).optional().describe('API base URL; required for openai-compatible, overrides the official endpoint otherwise.'),
     secretRef: secretRefSchema.optional(),
     pricing: z.strictObject({
-      inputPerMillionTokens: z.number().min(0).max(10_000).default(0).describe('USD per million input tokens (default 0).'),
-      outputPerMillionTokens: z.number().min(0).max(10_000).default(0).describe('USD per million output tokens (default 0).'),
-    }).prefault({}).describe('Prices in USD, for metering cost against budgets.'),
+      inputPerMillionTokens: price('USD per million input tokens, a decimal string such as "2.50" (default "0").'),
+      outputPerMillionTokens: price('USD per million output tokens, a decimal string such as "10.00" (default "0").'),
+    }).prefault({}).describe('Prices in USD as decimal strings (never floats), for metering cost against budgets.'),
     maxConcurrency: z.int().min(1).max(1000).default(4).describe('Most calls in flight to this provider at once (default 4).'),
     timeoutSeconds: z.int().min(1).max(3600).default(120).describe('Timeout of one call in seconds (default 120).'),
   }),
@@ -64,7 +66,7 @@ const taskStatsSchema = z.object({
   successRate: z.number().min(0).max(1).describe('Share of calls that produced valid output, 0 to 1.'),
   meanQuality: z.number().min(0).max(1).describe('Mean rubric score of the outputs, 0 to 1.'),
   meanLatencyMs: z.number().min(0).describe('Mean latency of a call in milliseconds.'),
-  meanCostUsd: z.number().min(0).describe('Mean cost of a call in USD.'),
+  meanCostUsd: usdStatus('Mean cost of a call in USD, a decimal string.'),
   updatedAt: timestamp('When these figures last changed.').optional(),
 }).describe('What the learning engine measured for one task type.');
 

@@ -133,7 +133,7 @@ describe('aiProviderSpecSchema', () => {
   it('fills in pricing, concurrency, timeout and the secret key', () => {
     expect(aiProviderSpecSchema.parse({ type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai' } })).toEqual({
       type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai', key: 'api-key' },
-      pricing: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 }, maxConcurrency: 4, timeoutSeconds: 120,
+      pricing: { inputPerMillionTokens: '0', outputPerMillionTokens: '0' }, maxConcurrency: 4, timeoutSeconds: 120,
     });
   });
 
@@ -147,7 +147,8 @@ describe('aiProviderSpecSchema', () => {
     [{ type: 'openai', model: 'x', secretRef: { name: 'k' }, baseURL: 'ftp://x' }, 'baseURL: must be an http or https URL'],
     [{ type: 'gemini', model: 'x' }, 'type'],
     [{ type: 'offline', model: 'x', timeoutSeconds: 0 }, 'timeoutSeconds'],
-    [{ type: 'offline', model: 'x', pricing: { inputPerMillionTokens: -1 } }, 'pricing.inputPerMillionTokens'],
+    [{ type: 'offline', model: 'x', pricing: { inputPerMillionTokens: '-1' } }, 'pricing.inputPerMillionTokens: must be a non-negative decimal amount of USD'],
+    [{ type: 'offline', model: 'x', pricing: { outputPerMillionTokens: 2.5 } }, 'pricing.outputPerMillionTokens'],
   ]))('refuses a bad spec, naming $expected', ({ input, expected }) => {
     expect(issues(aiProviderSpecSchema.safeParse(input)).join('\n')).toContain(expected);
   });
@@ -161,8 +162,9 @@ describe('startupStatusSchema', () => {
       conditions: [{ type: 'Ready', status: 'True', reason: 'Provisioned', message: '', lastTransitionTime: '2026-11-25T10:00:00Z' }],
       namespace: 'startup-payflow',
       allocation: { namespace: 'startup-payflow', services: [{ name: 'frontend', port: 3000, nodePort: 30001 }], nodePorts: [30001], databaseName: 'payflow' },
-      tasks: [{ name: 'market-research', type: 'research', phase: 'Succeeded', attempts: 1, usage: { calls: 2, costUsd: 0.01 } }],
-      usage: { callsThisHour: 2 },
+      tasks: [{ name: 'market-research', type: 'research', phase: 'Succeeded', attempts: 1, usage: { calls: 2, costUsd: '0.010000' } }],
+      usage: { callsThisHour: 2, costTodayUsd: '0.010000', totalCostUsd: '0.010000' },
+      progress: '1/9',
     };
     expect(startupStatusSchema.parse(status)).toEqual(status);
   });

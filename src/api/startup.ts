@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
 import {
-  MAX_SERVICES, conditionsSchema, dnsSubdomain, observedGeneration, quantitySchema, servicesSchema, timestamp,
+  MAX_SERVICES, conditionsSchema, dnsSubdomain, observedGeneration, quantitySchema, servicesSchema, timestamp, usdAmount, usdStatus,
 } from './common.ts';
 import { TASK_TYPES, pipelineSchema } from './pipeline.ts';
 
@@ -16,11 +16,6 @@ export const TASK_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Skippe
 export type StartupPhase = (typeof STARTUP_PHASES)[number];
 export type TaskPhase = (typeof TASK_PHASES)[number];
 
-/**
- * A USD amount as a decimal string: money is never a float in a manifest. `[.]` rather
- * than an escaped dot, because the same text is a CEL string literal, where `\.` is invalid.
- */
-export const USD_DECIMAL = '^[0-9]{1,9}([.][0-9]{1,6})?$';
 
 const founderSchema = z.strictObject({
   name: z.string().min(1).max(128).describe('The founder\'s name.'),
@@ -39,11 +34,7 @@ const resourcesSchema = z.strictObject({
 
 const quotaSchema = z.strictObject({
   callsPerHour: z.int().min(0).max(1_000_000).default(1000).describe('Most AI calls the startup may make in a clock hour (default 1000).'),
-  costPerDay: withRules(z.string().max(20), [{
-    rule: `self.matches('${USD_DECIMAL}')`,
-    message: 'must be a non-negative decimal amount of USD such as "15.00"',
-    check: (v) => new RegExp(USD_DECIMAL).test(v),
-  }]).default('15.00').describe('Most USD the startup may spend on AI in a UTC day, a decimal string (default "15.00").'),
+  costPerDay: usdAmount('15.00').default('15.00').describe('Most USD the startup may spend on AI in a UTC day, a decimal string (default "15.00").'),
 }).prefault({}).describe('AI budget; the gateway never lets a startup exceed it, and the pipeline pauses with BudgetExceeded until the window resets.');
 
 const aiSchema = z.strictObject({
@@ -82,7 +73,7 @@ const usageSchema = z.object({
   calls: z.int().min(0).optional().describe('AI calls made.'),
   inputTokens: z.int().min(0).optional().describe('Input tokens sent.'),
   outputTokens: z.int().min(0).optional().describe('Output tokens received.'),
-  costUsd: z.number().min(0).optional().describe('Cost in USD.'),
+  costUsd: usdStatus('Cost in USD, a decimal string such as "0.004250".').optional(),
 }).describe('AI usage metered by the gateway.');
 
 const taskStatusSchema = z.object({
@@ -117,15 +108,16 @@ const allocationSchema = z.object({
 }).describe('What the operator allocated to the startup.');
 
 const startupUsageSchema = z.object({
-  hourStartedAt: timestamp('Start of the current hourly window.').optional(),
-  callsThisHour: z.int().min(0).optional().describe('AI calls in the current hour, against ai.quota.callsPerHour.'),
+  hourStartedAt: timestamp('Start of the current hourly window (a clock hour, UTC).').optional(),
+  callsThisHour: z.int().min(0).optional().describe('AI calls in the current hour, in flight included, against ai.quota.callsPerHour.'),
   day: z.string().max(10).optional().describe('UTC day (YYYY-MM-DD) of costTodayUsd.'),
-  costTodayUsd: z.number().min(0).optional().describe('USD spent today (UTC), against ai.quota.costPerDay.'),
+  costTodayUsd: usdStatus('USD spent today (UTC) on settled calls, against ai.quota.costPerDay.').optional(),
+  reservedUsd: usdStatus('USD held for calls in flight: their worst case, settled to the real cost when they end.').optional(),
   totalCalls: z.int().min(0).optional().describe('AI calls since creation.'),
   totalInputTokens: z.int().min(0).optional().describe('Input tokens since creation.'),
   totalOutputTokens: z.int().min(0).optional().describe('Output tokens since creation.'),
-  totalCostUsd: z.number().min(0).optional().describe('USD spent since creation.'),
-}).describe('AI usage against the quota.');
+  totalCostUsd: usdStatus('USD spent since creation.').optional(),
+}).describe('AI usage against the quota, kept by the gateway\'s budget ledger.');
 
 export const startupStatusSchema = z.object({
   phase: z.enum(STARTUP_PHASES).optional().describe('Queued, Provisioning, Running, Succeeded, Failed or Suspended.'),
@@ -137,6 +129,7 @@ export const startupStatusSchema = z.object({
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
     .describe('Progress of each pipeline task.'),
   usage: startupUsageSchema.optional(),
+  progress: z.string().max(16).optional().describe('Pipeline tasks succeeded out of all, e.g. 5/9.'),
   startedAt: timestamp('When the startup was admitted.').optional(),
   completedAt: timestamp('When the pipeline finished.').optional(),
 }).describe('Observed state of a startup, written by the operator.');

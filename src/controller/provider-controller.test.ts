@@ -12,7 +12,7 @@ describe('providerStatus', () => {
   });
 
   it('moves lastTransitionTime only when Ready flips, and keeps the learning stats', () => {
-    const stats = [{ taskType: 'research' as const, samples: 3, successRate: 1, meanQuality: 0.8, meanLatencyMs: 900, meanCostUsd: 0.01 }];
+    const stats = [{ taskType: 'research' as const, samples: 3, successRate: 1, meanQuality: 0.8, meanLatencyMs: 900, meanCostUsd: '0.010000' }];
     const first = { ...providerStatus(undefined, 1, missing, now), stats };
     const resolved = providerStatus(first, 1, { ready: true, reason: 'KeyResolved', message: 'found' }, later);
     expect(resolved.conditions?.[0]).toMatchObject({ status: 'True', reason: 'KeyResolved', lastTransitionTime: '2026-11-25T11:00:00Z' });

@@ -1,11 +1,12 @@
 import { API_GROUP_VERSION, aiProviderSpecSchema, type AIProvider, type AIProviderStatus } from '../api/index.ts';
 import { ConditionType, getCondition, setCondition } from '../api/conditions.ts';
 import type { KubeObject } from '../kube/client.ts';
-import { retryOnConflict } from '../kube/errors.ts';
-import type { Manager } from '../operator/manager.ts';
+import { PROVIDER_STATUS } from '../api/status-owners.ts';
+import type { Manager } from '../runtime/manager.ts';
 import { keySecret, providerReadiness, type ProviderReadiness, type SecretLookup } from '../providers/readiness.ts';
-import { objectKey } from './runtime/informer.ts';
-import { systemClock, type Clock } from './runtime/clock.ts';
+import { objectKey, type Informer } from '../runtime/informer.ts';
+import { applyOwnedStatus } from '../runtime/status.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 
 /** A provider that is not Ready is looked at again this often: its Secret may appear at any time. */
 const NOT_READY_RECHECK_MS = 30_000;
@@ -32,24 +33,19 @@ export function providerStatus(current: AIProviderStatus | undefined, generation
  * and no key value leaves this function. Secrets are not watched (that would mean caching
  * them), so a provider that is not Ready is re-checked every 30 s, a Ready one at resync.
  */
-export function setupProviderController(manager: Manager, clock: Clock = systemClock): void {
-  const { config, client } = manager;
-  const providers = manager.informer<AIProvider>({
-    apiVersion: API_GROUP_VERSION,
-    kind: 'AIProvider',
-    ...(config.startupSelector ? { labelSelector: config.startupSelector } : {}),
-  });
+export function setupProviderController(manager: Manager, providers: Informer<AIProvider>, namespace: string, clock: Clock = systemClock): void {
+  const { client } = manager;
 
   const lookup = async (provider: AIProvider): Promise<{ readiness: ProviderReadiness }> => {
     const parsed = aiProviderSpecSchema.safeParse(provider.spec);
     if (!parsed.success) return { readiness: { ready: false, reason: 'InvalidSpec', message: parsed.error.issues[0]?.message ?? 'invalid spec' } };
-    const ref = keySecret(parsed.data, config.namespace);
+    const ref = keySecret(parsed.data, namespace);
     let secret: SecretLookup | undefined;
     if (ref && !('refused' in ref)) {
       const found = await client.getOptional<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace, name: ref.name });
       secret = found ? { found: true, hasKey: Boolean(found.data?.[ref.key]) } : { found: false };
     }
-    return { readiness: providerReadiness(parsed.data, config.namespace, secret) };
+    return { readiness: providerReadiness(parsed.data, namespace, secret) };
   };
 
   const controller = manager.controller({
@@ -59,17 +55,10 @@ export function setupProviderController(manager: Manager, clock: Clock = systemC
       if (!provider) return;
       const { readiness } = await lookup(provider);
       const generation = provider.metadata.generation ?? 0;
-      const now = new Date(clock.now());
-      let base = provider;
-      let fresh = false;
-      const written = await retryOnConflict(async () => {
-        if (fresh) base = await client.get<AIProvider>({ apiVersion: API_GROUP_VERSION, kind: 'AIProvider', name });
-        fresh = true;
-        const status = providerStatus(base.status, generation, readiness, now);
-        return status === base.status ? base : client.replace<AIProvider>({ ...base, status }, { subresource: 'status' });
-      });
+      const status = providerStatus(provider.status, generation, readiness, new Date(clock.now()));
+      await applyOwnedStatus(client, { apiVersion: API_GROUP_VERSION, kind: 'AIProvider', name }, PROVIDER_STATUS, provider.status, status);
       const before = getCondition(provider.status?.conditions, ConditionType.Ready);
-      const after = getCondition(written.status?.conditions, ConditionType.Ready);
+      const after = getCondition(status.conditions, ConditionType.Ready);
       if (after && after.status !== before?.status) {
         manager.events.record(provider, { type: readiness.ready ? 'Normal' : 'Warning', reason: after.reason, action: 'ResolveKey', note: after.message });
       }

@@ -16,6 +16,7 @@ describe('claimOf', () => {
       name: 'acme', uid: 'u1', priority: 0, creationTimestamp: '2026-11-25T10:00:00Z',
       requests: { cpuMillis: 500, memoryBytes: 512 * 2 ** 20 },
       recorded: { admitted: false, nodePorts: {} },
+      finished: false,
     });
     expect(claimOf(raw({ resources: { cpu: 2, memory: '1Gi' }, priority: 7 }))).toMatchObject({ priority: 7, requests: { cpuMillis: 2000, memoryBytes: 2 ** 30 } });
   });
@@ -26,6 +27,8 @@ describe('claimOf', () => {
       allocation: { services: [{ name: 'web', port: 80, nodePort: 30005 }, { name: 'db', port: 5432 }] },
     };
     expect(claimOf(raw({}, status))?.recorded).toEqual({ admitted: true, nodePorts: { web: 30005 } });
+    const done = { conditions: [{ type: 'PipelineSucceeded', status: 'True' as const, reason: 'Succeeded', message: '', lastTransitionTime: '2026-11-25T10:00:00Z' }] };
+    expect(claimOf(raw({}, done))?.finished).toBe(true);
     expect(recordedNodePorts(raw({}))).toEqual({});
   });
 

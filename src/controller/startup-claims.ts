@@ -1,16 +1,11 @@
 import { startupSpecSchema, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
-import { ConditionType, isConditionTrue } from '../api/conditions.ts';
+import { ConditionType, isConditionTrue, pipelineFinished } from '../api/conditions.ts';
 import type { StartupClaim } from '../admission/ledger.ts';
 import { bytes, cpuMillis } from '../provisioning/quantity.ts';
 import { resolveServicePorts, type ServicePort } from '../provisioning/services.ts';
 
 const resourcesSchema = startupSpecSchema.shape.resources;
 
-/**
- * What a Startup asks of the factory, from its spec as read from the API server (the CRD
- * fills defaults, the schema fills them again for objects written before a default
- * existed).
- */
 /** The spec with defaults filled, or an error naming the first offending field (`spec.pipeline.tasks: ...`). */
 export function parseSpec(startup: Startup): StartupSpec {
   const parsed = startupSpecSchema.safeParse(startup.spec);
@@ -31,7 +26,7 @@ export function recordedNodePorts(startup: Startup): Record<string, number> {
 }
 
 /**
- * A Startup as the allocation ledger sees it: its place in the queue, its size and what
+ * What a Startup asks of the factory, as the allocation ledger sees it: its place in the queue, its size and what
  * its status records. None for a spec that does not validate (the CRD refuses those; an
  * object stored before a stricter CRD could still carry one): such a Startup can never
  * be provisioned, so it must not hold a place in the queue either.
@@ -46,5 +41,6 @@ export function claimOf(startup: Startup): StartupClaim | undefined {
     creationTimestamp: String(startup.metadata.creationTimestamp ?? ''),
     requests: { cpuMillis: cpuMillis(resources.data.cpu), memoryBytes: bytes(resources.data.memory) },
     recorded: { admitted: isConditionTrue(startup.status?.conditions, ConditionType.Admitted), nodePorts: recordedNodePorts(startup) },
+    finished: pipelineFinished(startup.status?.conditions),
   };
 }

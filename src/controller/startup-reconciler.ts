@@ -3,11 +3,13 @@ import { API_GROUP_VERSION, startupNamespace, type Startup, type StartupStatus, 
 import { factoryCapacity, type NodeLike } from '../admission/capacity.ts';
 import type { AllocationLedger } from '../admission/ledger.ts';
 import type { PortPool } from '../admission/node-ports.ts';
-import type { Informer } from './runtime/informer.ts';
-import type { ReconcileContext, ReconcileOutcome } from './runtime/controller.ts';
-import type { Clock } from './runtime/clock.ts';
+import type { Informer } from '../runtime/informer.ts';
+import type { ReconcileContext, ReconcileOutcome } from '../runtime/controller.ts';
+import type { Clock } from '../lib/clock.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { isAlreadyExists, retryOnConflict } from '../kube/errors.ts';
+import { isAlreadyExists } from '../kube/errors.ts';
+import { STARTUP_PROVISIONING } from '../api/status-owners.ts';
+import { applyOwnedStatus } from '../runtime/status.ts';
 import { DATABASE_SECRET, databaseName, desiredDatabaseSecret } from '../provisioning/database.ts';
 import { desiredObjects } from '../provisioning/desired.ts';
 import { withNodePorts } from '../provisioning/services.ts';
@@ -209,31 +211,24 @@ export class StartupReconciler {
   }
 
   /**
-   * Writes the status the observation calls for, through the status subresource and only
-   * when it differs. A conflict means someone else (another part of the operator) wrote
-   * status in between: re-read and recompute on top of theirs, so their fields survive.
+   * Writes the status the observation calls for, by server-side apply of the fields this
+   * controller owns, and only when they differ from the cached status. Other writers'
+   * fields (the pipeline's, the ledger's) are neither sent nor touched.
    */
   async #writeStatus(startup: Startup, observation: Observation): Promise<Startup> {
     const d = this.#d;
-    const now = new Date(d.clock.now());
     const generation = { generation: startup.metadata.generation ?? 0, suspend: startup.spec?.suspend ?? false };
-    let base = startup;
-    let fresh = false;
-    const written = await retryOnConflict(async () => {
-      if (fresh) base = await d.client.get<Startup>({ apiVersion: API_GROUP_VERSION, kind: 'Startup', name: startup.metadata.name });
-      fresh = true;
-      const status = nextStatus(base.status, generation, observation, now);
-      if (status === base.status) return base;
-      return d.client.replace<Startup>({ ...base, status }, { subresource: 'status' });
-    });
-    this.#announce(startup, base.status, written.status);
-    return written;
+    const status = nextStatus(startup.status, generation, observation, new Date(d.clock.now()));
+    if (status === startup.status) return startup;
+    const written = await applyOwnedStatus<Startup>(d.client, { apiVersion: API_GROUP_VERSION, kind: 'Startup', name: startup.metadata.name }, STARTUP_PROVISIONING, startup.status, status);
+    this.#announce(startup, startup.status, status);
+    return written ?? { ...startup, status };
   }
 
   /**
    * Events for what a person watching `kubectl describe` needs: every phase change,
-   * admission, and readiness gained or lost for a reason of its own (a stall, a failed
-   * apply, a template problem; the routine steps are already told by the phase).
+   * admission, provisioning done, and readiness lost for a reason of its own (a stall,
+   * a failed apply, a template problem; the routine steps are already told by the phase).
    */
   #announce(startup: Startup, before: StartupStatus | undefined, after: StartupStatus | undefined): void {
     if (!after || before === after) return;
@@ -241,8 +236,8 @@ export class StartupReconciler {
       this.#d.events(startup, 'Normal', `Phase${after.phase}`, `phase ${before?.phase ?? '(none)'} -> ${after.phase}`);
     }
     for (const t of conditionTransitions(before, after)) {
-      const routine = t.reason === 'Queued' || t.reason === 'Provisioning';
-      if (t.type === 'Admitted' || (t.type === 'Ready' && !routine)) {
+      const routine = t.reason === 'Queued' || t.reason === 'Provisioning' || t.reason === 'PipelinePending';
+      if (t.type === 'Admitted' || (t.type === 'Provisioned' && t.status === 'True') || (t.type === 'Ready' && !routine)) {
         this.#d.events(startup, t.type === 'Ready' && t.status === 'False' ? 'Warning' : 'Normal', t.reason, `${t.type}=${t.status}: ${t.message}`);
       }
     }

@@ -8,6 +8,8 @@ const allocation = { namespace: 'startup-a', services: [{ name: 'web', port: 300
 const spec = { generation: 1, suspend: false };
 const queued: Observation = { kind: 'Queued', reason: 'ActiveLimitReached', message: 'queued at position 1: 5 of 5 startups active' };
 const provisioned: Observation = { kind: 'Provisioned', allocation, scaffold: { rendered: true, message: '12 files' } };
+const pipeline = (status: 'True' | 'False', reason: string, generation = 1) =>
+  ({ type: 'PipelineSucceeded', status, reason, message: `pipeline ${reason}`, observedGeneration: generation, lastTransitionTime: '2026-11-25T10:00:00Z' });
 
 describe('nextStatus', () => {
   it('queues with Admitted=False and the reason, and no allocation', () => {
@@ -20,14 +22,33 @@ describe('nextStatus', () => {
     expect(status.observedGeneration).toBe(1);
   });
 
-  it('goes Provisioning, then Running and Ready, recording the allocation', () => {
+  it('goes Provisioning, then Running while the pipeline works, then Succeeded and Ready', () => {
     const provisioning = nextStatus(undefined, spec, { kind: 'Provisioning', reason: 'Provisioning', message: 'applying' , allocation }, t0);
     expect(provisioning).toMatchObject({ phase: 'Provisioning', namespace: 'startup-a', allocation, startedAt: '2026-11-25T10:00:00Z' });
     const running = nextStatus(provisioning, spec, provisioned, t1);
     expect(running.phase).toBe('Running');
     expect(running.startedAt).toBe('2026-11-25T10:00:00Z');
-    for (const type of ['Ready', 'Admitted', 'Provisioned', 'TemplateRendered']) expect(getCondition(running.conditions, type)?.status).toBe('True');
-    for (const type of ['Reconciling', 'Stalled']) expect(getCondition(running.conditions, type)?.status).toBe('False');
+    for (const type of ['Admitted', 'Provisioned', 'TemplateRendered', 'Reconciling']) expect(getCondition(running.conditions, type)?.status).toBe('True');
+    expect(getCondition(running.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'PipelinePending' });
+    const working = nextStatus({ ...running, conditions: [...running.conditions!, pipeline('False', 'Running')] }, spec, provisioned, t1);
+    expect(working.phase).toBe('Running');
+    expect(getCondition(working.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Running' });
+    const done = nextStatus({ ...running, conditions: [...running.conditions!, pipeline('True', 'Succeeded')] }, spec, provisioned, t1);
+    expect(done.phase).toBe('Succeeded');
+    expect(getCondition(done.conditions, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    for (const type of ['Reconciling', 'Stalled']) expect(getCondition(done.conditions, type)?.status).toBe('False');
+  });
+
+  it('fails with the pipeline, stalls when no provider can serve, and ignores a verdict for an older generation', () => {
+    const failed = nextStatus({ conditions: [pipeline('False', 'TaskFailed')] }, spec, provisioned, t0);
+    expect(failed.phase).toBe('Failed');
+    expect(getCondition(failed.conditions, 'Stalled')).toMatchObject({ status: 'True', reason: 'TaskFailed', message: 'pipeline TaskFailed' });
+    const stalled = nextStatus({ conditions: [pipeline('False', 'NoReadyProvider')] }, spec, provisioned, t0);
+    expect(stalled.phase).toBe('Running');
+    expect(getCondition(stalled.conditions, 'Stalled')?.status).toBe('True');
+    const stale = nextStatus({ conditions: [pipeline('True', 'Succeeded', 1)] }, { ...spec, generation: 2 }, provisioned, t0);
+    expect(stale.phase).toBe('Running');
+    expect(getCondition(stale.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'PipelinePending' });
   });
 
   it('moves lastTransitionTime only on flips and returns the same object when nothing changed', () => {
@@ -67,9 +88,9 @@ describe('nextStatus', () => {
     expect(getCondition(invalid.conditions, 'Provisioned')?.status).toBe('True');
   });
 
-  it('shows Suspended, and keeps a phase the pipeline finished with', () => {
+  it('shows Suspended until the pipeline is over', () => {
     expect(nextStatus(undefined, { ...spec, suspend: true }, provisioned, t0).phase).toBe('Suspended');
-    expect(nextStatus({ phase: 'Succeeded' }, spec, provisioned, t0).phase).toBe('Succeeded');
+    expect(nextStatus({ conditions: [pipeline('True', 'Succeeded')] }, { ...spec, suspend: true }, provisioned, t0).phase).toBe('Succeeded');
   });
 
   it('keeps fields other parts of the operator own', () => {
@@ -83,7 +104,7 @@ describe('conditionTransitions', () => {
     const before = nextStatus(undefined, spec, queued, t0);
     const after = nextStatus(before, spec, provisioned, t1);
     expect(conditionTransitions(before, after).map((t) => `${t.type}=${t.status}`).sort())
-      .toEqual(['Admitted=True', 'Provisioned=True', 'Ready=True', 'Reconciling=False', 'TemplateRendered=True']);
+      .toEqual(['Admitted=True', 'Provisioned=True', 'TemplateRendered=True']);
     expect(conditionTransitions(after, after)).toEqual([]);
   });
 });

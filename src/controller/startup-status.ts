@@ -1,5 +1,6 @@
 import type { Condition, StartupPhase, StartupStatus } from '../api/index.ts';
-import { ConditionType, getCondition, setCondition, toKubeTime } from '../api/conditions.ts';
+import { ConditionType, getCondition, pipelineVerdict, setCondition, toKubeTime, type PipelineVerdict } from '../api/conditions.ts';
+import { canonical } from '../runtime/status.ts';
 
 type Allocation = NonNullable<StartupStatus['allocation']>;
 
@@ -21,15 +22,13 @@ export type Observation =
  */
 export type ScaffoldOutcome = { rendered: true; message: string } | { rendered: false; reason: string; message: string; waiting: boolean };
 
-/** Phases another part of the operator (the pipeline) sets once provisioning is done: never overwritten here. */
-const PIPELINE_OWNED: readonly StartupPhase[] = ['Succeeded', 'Failed'];
-
 /**
- * The status a Startup should have given one observation. Until the pipeline exists,
- * `Ready` means provisioned with its scaffold rendered, and such a Startup is `Running`
- * (`Suspended` while `spec.suspend`). Conditions follow kstatus: `Reconciling` while work remains,
- * `Stalled` when progress needs a change elsewhere, `Ready` when done.
- * Returns the same object when nothing changed, so the caller can skip the write.
+ * The status a Startup should have given one observation of provisioning and the
+ * pipeline's verdict (its `PipelineSucceeded` condition, in `current`). This writer owns
+ * the summary: `phase`, and the kstatus conditions `Ready` (provisioned, rendered and the
+ * pipeline succeeded), `Reconciling` (work remains that will happen by itself) and
+ * `Stalled` (only a change elsewhere helps), so tools that read kstatus need read nothing
+ * else. Returns the same object when nothing changed, so the caller can skip the write.
  */
 export function nextStatus(
   current: StartupStatus | undefined,
@@ -40,6 +39,7 @@ export function nextStatus(
   const observedGeneration = startup.generation;
   const c = (type: string, status: Condition['status'], reason: string, message: string) => ({ type, status, reason, message, observedGeneration });
   const admitted = observation.kind !== 'Queued' && observation.kind !== 'Invalid';
+  const pipeline = pipelineVerdict(current?.conditions, observedGeneration);
   const updates = (() => {
     switch (observation.kind) {
       case 'Invalid':
@@ -76,34 +76,27 @@ export function nextStatus(
         const provisioned = c(ConditionType.Provisioned, 'True', 'Provisioned', 'namespace, quota, network policy and services are in place');
         const admittedTrue = c(ConditionType.Admitted, 'True', 'Admitted', 'admitted');
         const scaffold = observation.scaffold;
-        if (scaffold.rendered) {
+        if (!scaffold.rendered) {
           return [
             admittedTrue,
             provisioned,
-            c(ConditionType.TemplateRendered, 'True', 'Rendered', scaffold.message),
-            c(ConditionType.Ready, 'True', 'Provisioned', 'provisioned and scaffold rendered'),
-            c(ConditionType.Reconciling, 'False', 'ReconcileSucceeded', 'up to date'),
-            c(ConditionType.Stalled, 'False', 'NotStalled', 'up to date'),
+            c(ConditionType.TemplateRendered, 'False', scaffold.reason, scaffold.message),
+            c(ConditionType.Ready, 'False', scaffold.reason, scaffold.message),
+            scaffold.waiting
+              ? c(ConditionType.Reconciling, 'True', scaffold.reason, scaffold.message)
+              : c(ConditionType.Reconciling, 'False', 'Stalled', scaffold.message),
+            scaffold.waiting
+              ? c(ConditionType.Stalled, 'False', 'NotStalled', 'waiting for the template')
+              : c(ConditionType.Stalled, 'True', scaffold.reason, scaffold.message),
           ];
         }
-        return [
-          admittedTrue,
-          provisioned,
-          c(ConditionType.TemplateRendered, 'False', scaffold.reason, scaffold.message),
-          c(ConditionType.Ready, 'False', scaffold.reason, scaffold.message),
-          scaffold.waiting
-            ? c(ConditionType.Reconciling, 'True', scaffold.reason, scaffold.message)
-            : c(ConditionType.Reconciling, 'False', 'Stalled', scaffold.message),
-          scaffold.waiting
-            ? c(ConditionType.Stalled, 'False', 'NotStalled', 'waiting for the template')
-            : c(ConditionType.Stalled, 'True', scaffold.reason, scaffold.message),
-        ];
+        return [admittedTrue, provisioned, c(ConditionType.TemplateRendered, 'True', 'Rendered', scaffold.message), ...summary(pipeline, c)];
       }
     }
   })();
   const conditions = updates.reduce<Condition[]>((list, update) => setCondition(list, update, now), current?.conditions ?? []);
 
-  const next: StartupStatus = { ...current, phase: phase(current?.phase, startup.suspend, observation), observedGeneration, conditions };
+  const next: StartupStatus = { ...current, phase: phase(current?.phase, startup.suspend, observation, pipeline), observedGeneration, conditions };
   if (admitted) {
     next.namespace = observation.allocation.namespace;
     next.allocation = observation.allocation;
@@ -112,7 +105,40 @@ export function nextStatus(
   return sameStatus(current, next) ? current! : next;
 }
 
-function phase(current: StartupPhase | undefined, suspend: boolean, observation: Observation): StartupPhase {
+type ConditionMaker = (type: string, status: Condition['status'], reason: string, message: string) => Omit<Condition, 'lastTransitionTime'>;
+
+/** Ready, Reconciling and Stalled of a provisioned Startup, from the pipeline's verdict. */
+function summary(pipeline: PipelineVerdict, c: ConditionMaker): Omit<Condition, 'lastTransitionTime'>[] {
+  switch (pipeline.kind) {
+    case 'pending':
+      return [
+        c(ConditionType.Ready, 'False', 'PipelinePending', 'provisioned; the pipeline has not started on this generation yet'),
+        c(ConditionType.Reconciling, 'True', 'PipelinePending', 'waiting for the pipeline'),
+        c(ConditionType.Stalled, 'False', 'NotStalled', 'making progress'),
+      ];
+    case 'succeeded':
+      return [
+        c(ConditionType.Ready, 'True', pipeline.condition.reason, pipeline.condition.message),
+        c(ConditionType.Reconciling, 'False', 'ReconcileSucceeded', 'up to date'),
+        c(ConditionType.Stalled, 'False', 'NotStalled', 'up to date'),
+      ];
+    case 'failed':
+    case 'stalled':
+      return [
+        c(ConditionType.Ready, 'False', pipeline.condition.reason, pipeline.condition.message),
+        c(ConditionType.Reconciling, 'False', 'Stalled', pipeline.condition.message),
+        c(ConditionType.Stalled, 'True', pipeline.condition.reason, pipeline.condition.message),
+      ];
+    case 'progressing':
+      return [
+        c(ConditionType.Ready, 'False', pipeline.condition.reason, pipeline.condition.message),
+        c(ConditionType.Reconciling, 'True', pipeline.condition.reason, pipeline.condition.message),
+        c(ConditionType.Stalled, 'False', 'NotStalled', 'making progress'),
+      ];
+  }
+}
+
+function phase(current: StartupPhase | undefined, suspend: boolean, observation: Observation, pipeline: PipelineVerdict): StartupPhase {
   switch (observation.kind) {
     case 'Queued': return 'Queued';
     case 'Invalid': return current ?? 'Queued';
@@ -120,7 +146,8 @@ function phase(current: StartupPhase | undefined, suspend: boolean, observation:
     case 'Provisioning': return 'Provisioning';
     case 'Provisioned':
       if (!observation.scaffold.rendered) return 'Provisioning';
-      if (current && PIPELINE_OWNED.includes(current)) return current;
+      if (pipeline.kind === 'succeeded') return 'Succeeded';
+      if (pipeline.kind === 'failed') return 'Failed';
       return suspend ? 'Suspended' : 'Running';
   }
 }
@@ -129,13 +156,6 @@ function sameStatus(a: StartupStatus | undefined, b: StartupStatus): boolean {
   return a !== undefined && canonical(a) === canonical(b);
 }
 
-/** JSON with sorted keys, so key order (ours vs. the API server's) never looks like a change. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
-      : v);
-}
 
 /** A condition that changed status between two statuses: what Events are emitted for. */
 export type Transition = { type: string; status: Condition['status']; reason: string; message: string };

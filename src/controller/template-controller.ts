@@ -1,10 +1,11 @@
 import { API_GROUP_VERSION, type StartupTemplate } from '../api/index.ts';
-import { retryOnConflict } from '../kube/errors.ts';
-import type { Manager } from '../operator/manager.ts';
+import { TEMPLATE_STATUS } from '../api/status-owners.ts';
+import type { Manager } from '../runtime/manager.ts';
 import { validateTemplate, type TemplateValidation } from '../templates/index.ts';
 import { getCondition } from '../api/conditions.ts';
-import { objectKey, type Informer } from './runtime/informer.ts';
-import { systemClock, type Clock } from './runtime/clock.ts';
+import { objectKey, type Informer } from '../runtime/informer.ts';
+import { applyOwnedStatus } from '../runtime/status.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import { templateStatus } from './template-status.ts';
 
 /**
@@ -29,18 +30,11 @@ export function setupTemplateController(manager: Manager, templates: Informer<St
         validation = await validateTemplate({ name, spec: template.spec });
         verdicts.set(name, { generation, validation });
       }
-      const judged = validation;
-      const now = new Date(clock.now());
-      let base = template;
-      let fresh = false;
-      const written = await retryOnConflict(async () => {
-        if (fresh) base = await manager.client.get<StartupTemplate>({ apiVersion: API_GROUP_VERSION, kind: 'StartupTemplate', name });
-        fresh = true;
-        const status = templateStatus(base.status, generation, judged, now);
-        return status === base.status ? base : manager.client.replace<StartupTemplate>({ ...base, status }, { subresource: 'status' });
-      });
+      const status = templateStatus(template.status, generation, validation, new Date(clock.now()));
+      if (status === template.status) return;
+      await applyOwnedStatus(manager.client, { apiVersion: API_GROUP_VERSION, kind: 'StartupTemplate', name }, TEMPLATE_STATUS, template.status, status);
       const before = getCondition(template.status?.conditions, 'Ready');
-      const after = getCondition(written.status?.conditions, 'Ready');
+      const after = getCondition(status.conditions, 'Ready');
       if (after && after.status !== before?.status) {
         manager.events.record(template, { type: after.status === 'True' ? 'Normal' : 'Warning', reason: after.reason, action: 'Validate', note: after.message });
       }

@@ -3,10 +3,11 @@ import {
   type Configuration, type HttpLibrary, type KubeConfig, type ResponseContext,
 } from '@kubernetes/client-node';
 import type { Metrics } from '../observability/metrics.ts';
-import { sleep, systemClock, type Clock } from '../controller/runtime/clock.ts';
-import { TokenBucket } from '../controller/runtime/rate-limit.ts';
+import { sleep, systemClock, type Clock } from '../lib/clock.ts';
+import { TokenBucket } from '../lib/rate-limit.ts';
 import { ApiError, isNotFound } from './errors.ts';
-import { isMutating, requestVerb, retryAfterMs } from './request.ts';
+import { retryAfterMs } from '../lib/retry-after.ts';
+import { isMutating, requestVerb } from './request.ts';
 
 /** The one field manager the operator applies with: it owns exactly the fields it sets. */
 export const FIELD_MANAGER = 'startup-factory';
@@ -63,8 +64,20 @@ interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  accept?: string;
   signal?: AbortSignal;
 }
+
+/**
+ * Asks for objects as metadata only (`PartialObjectMetadata`), as controller-runtime's
+ * metadata watches do: an informer that needs to know which objects exist and what their
+ * labels and annotations say need not hold their data in memory. A list and a watch
+ * each need their own form: offered the list's, a watch answers with no events at all.
+ */
+export const METADATA_ONLY = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+} as const;
 
 interface ResourceInfo { name: string; namespaced: boolean }
 
@@ -123,8 +136,8 @@ export class KubeClient {
    * Opens a watch on a collection path and yields its events as they arrive. The caller ends
    * it by aborting `signal` (informers do, from their watchdog) or when the server closes it.
    */
-  async *watch<T>(path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
-    const res = await this.send(await this.context('GET', path, { query: { ...query, watch: true }, signal }));
+  async *watch<T>(path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal, accept?: string): AsyncGenerator<WatchEvent<T>> {
+    const res = await this.send(await this.context('GET', path, { query: { ...query, watch: true }, signal, ...(accept ? { accept } : {}) }));
     if (res.httpStatusCode >= 400) {
       const text = await res.body.text();
       throw toApiError('GET', path, res.httpStatusCode, text ? parseJson(text) : undefined, text);
@@ -175,7 +188,7 @@ export class KubeClient {
 
   async list<T extends KubeObject>(
     apiVersion: string, kind: string,
-    o: { namespace?: string; labelSelector?: string; fieldSelector?: string; signal?: AbortSignal } = {},
+    o: { namespace?: string; labelSelector?: string; fieldSelector?: string; signal?: AbortSignal; accept?: string } = {},
   ): Promise<ListResult<T>> {
     const path = await this.resourcePath(apiVersion, kind, o.namespace);
     const items: T[] = [];
@@ -186,6 +199,7 @@ export class KubeClient {
       const page = await this.request<ListResult<T> & { kind?: string }>('GET', path, {
         query: { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: 500, continue: cont },
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.accept ? { accept: o.accept } : {}),
       });
       // List items come without apiVersion/kind; restore them so items are self-describing.
       for (const item of page.items ?? []) items.push({ ...item, apiVersion, kind });
@@ -253,7 +267,7 @@ export class KubeClient {
     const url = new URL(this.server() + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), HttpMethod[method]);
-    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('Accept', options.accept ?? 'application/json');
     if (options.body !== undefined) {
       ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
       ctx.setBody(JSON.stringify(options.body));

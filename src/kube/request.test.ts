@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMutating, requestVerb, retryAfterMs } from './request.ts';
+import { isMutating, requestVerb } from './request.ts';
 
 describe('requestVerb', () => {
   const base = 'https://127.0.0.1:6443';
@@ -32,16 +32,5 @@ describe('isMutating', () => {
   it('counts every method but reads', () => {
     expect(['GET', 'HEAD'].map(isMutating)).toEqual([false, false]);
     expect(['POST', 'PUT', 'PATCH', 'DELETE'].map(isMutating)).toEqual([true, true, true, true]);
-  });
-});
-
-describe('retryAfterMs', () => {
-  it('reads delta-seconds and HTTP dates, with a fallback', () => {
-    const now = Date.parse('2026-11-25T12:00:00Z');
-    expect(retryAfterMs('3', now)).toBe(3000);
-    expect(retryAfterMs('Wed, 25 Nov 2026 12:00:05 GMT', now)).toBe(5000);
-    expect(retryAfterMs('Wed, 25 Nov 2026 11:00:00 GMT', now)).toBe(0);
-    expect(retryAfterMs(undefined, now, 1234)).toBe(1234);
-    expect(retryAfterMs('soon', now, 1234)).toBe(1234);
   });
 });

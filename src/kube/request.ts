@@ -1,7 +1,4 @@
-/**
- * Pure helpers of the request layer: which Kubernetes verb an HTTP request is, and how long
- * a 429 asks us to wait.
- */
+/** Pure helpers of the request layer: which Kubernetes verb an HTTP request is. */
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete' | 'deletecollection' | 'other';
 
@@ -36,13 +33,4 @@ function isCollection(path: string): boolean {
 export function isMutating(method: string): boolean {
   const m = method.toUpperCase();
   return m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
-}
-
-/** `Retry-After` as delta-seconds or an HTTP date, in ms from `now`; `fallbackMs` when absent or unparsable. */
-export function retryAfterMs(header: string | null | undefined, now: number, fallbackMs = 1000): number {
-  if (!header) return fallbackMs;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? fallbackMs : Math.max(0, at - now);
 }

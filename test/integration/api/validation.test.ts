@@ -66,7 +66,8 @@ const invalid: [string, Manifest, string[]][] = [
   ['baseURL not http', { kind: 'AIProvider', spec: { baseURL: 'ftp://models.example.com' } }, ['spec.baseURL', 'http or https URL']],
   ['unknown provider type', { kind: 'AIProvider', spec: { type: 'gemini' } }, ['spec.type']],
   ['zero timeout', { kind: 'AIProvider', spec: { timeoutSeconds: 0 } }, ['spec.timeoutSeconds']],
-  ['negative price', { kind: 'AIProvider', spec: { pricing: { inputPerMillionTokens: -1 } } }, ['spec.pricing.inputPerMillionTokens']],
+  ['negative price', { kind: 'AIProvider', spec: { pricing: { inputPerMillionTokens: '-1' } } }, ['spec.pricing.inputPerMillionTokens', 'non-negative decimal amount of USD']],
+  ['price as a float', { kind: 'AIProvider', spec: { pricing: { outputPerMillionTokens: 2.5 } } }, ['spec.pricing.outputPerMillionTokens']],
   ['file with content and base64', { kind: 'StartupTemplate', spec: { files: [{ path: 'a', content: 'x', base64: 'AA==' }] } }, ['spec.files[0]', 'exactly one of content or base64']],
   ['file with neither', { kind: 'StartupTemplate', spec: { files: [{ path: 'a' }] } }, ['spec.files[0]', 'exactly one of content or base64']],
   ['file escaping the tree', { kind: 'StartupTemplate', spec: { files: [{ path: 'src/../../etc/passwd', content: 'x' }] } }, ['spec.files[0].path', 'must not contain . or .. segments']],
@@ -132,7 +133,7 @@ describe('the API server accepts valid manifests and fills in the same defaults 
     expect(aiProviderSpecSchema.parse(validSpecs.AIProvider)).toEqual(served);
     expect(served).toEqual({
       type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai', key: 'api-key' },
-      pricing: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 }, maxConcurrency: 4, timeoutSeconds: 120,
+      pricing: { inputPerMillionTokens: '0', outputPerMillionTokens: '0' }, maxConcurrency: 4, timeoutSeconds: 120,
     });
   });
 

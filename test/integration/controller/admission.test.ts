@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, uniqueName, waitFor } from '../../support/cluster.ts';
 import type { Startup } from '../../../src/api/index.ts';
 import { bytes, cpuMillis } from '../../../src/provisioning/quantity.ts';
-import { apply, condition, isReady, startFactory, type TestFactory } from './operator.ts';
+import { apply, condition, isProvisioned, startFactory, type TestFactory } from './operator.ts';
 
 // Fifteen node ports for five NodePort Startups of three services each, and a capacity of
 // exactly five default-sized Startups: a sixth fits neither.
@@ -30,7 +30,7 @@ describe('admission', () => {
     await apply(names.map((n) => factory.manifest(n, { expose: 'NodePort' })));
     const settled = await waitFor('five Ready and one Queued', async () => {
       const startups = await all(names);
-      const ready = startups.filter(isReady);
+      const ready = startups.filter(isProvisioned);
       const queued = startups.filter((s) => s.status?.phase === 'Queued');
       return ready.length === 5 && queued.length === 1 && { ready, queued };
     }, 90_000);
@@ -55,11 +55,11 @@ describe('admission', () => {
   it('admits the queued Startup once one is deleted, on ports no other holds', async () => {
     const startups = await all(names);
     const waiting = startups.find((s) => s.status?.phase === 'Queued')!;
-    const victim = startups.find(isReady)!;
+    const victim = startups.find(isProvisioned)!;
     expect((await kubectl(['delete', 'startup', victim.metadata.name, '--wait=false'])).code).toBe(0);
 
     // Its ports may still be held by the deleted Startup's Services until the namespace is gone.
-    const admitted = await waitFor('the queued Startup Ready', async () => { const s = await factory.get(waiting.metadata.name); return isReady(s) && s; }, 120_000);
+    const admitted = await waitFor('the queued Startup Ready', async () => { const s = await factory.get(waiting.metadata.name); return isProvisioned(s) && s; }, 120_000);
     expect(condition(admitted, 'Admitted')?.status).toBe('True');
     const others = (await all(names.filter((n) => n !== victim.metadata.name && n !== waiting.metadata.name))).flatMap((s) => s.status?.allocation?.nodePorts ?? []);
     const mine = admitted.status?.allocation?.nodePorts ?? [];

@@ -28,7 +28,7 @@ describe('a spec the API server cannot judge', () => {
     expect(stalled.status?.namespace).toBeUndefined();
 
     await apply([factory.manifest(name, { pipeline: pipeline([]) })]);
-    await expect.poll(async () => condition(await factory.get(name), 'Ready')?.status, { timeout: 60_000, interval: 500 }).toBe('True');
+    await expect.poll(async () => condition(await factory.get(name), 'Provisioned')?.status, { timeout: 60_000, interval: 500 }).toBe('True');
     expect(condition(await factory.get(name), 'Stalled')?.status).toBe('False');
   });
 });

@@ -1,8 +1,9 @@
 import { stringify } from 'yaml';
 import { kubeConfig, kubectl, uniqueName } from '../../support/cluster.ts';
-import { buildOperator, type Operator } from '../../../src/cli/commands/operator.ts';
-import { setupStartupController } from '../../../src/controller/startup-controller.ts';
-import { Manager, type ManagerOptions } from '../../../src/operator/manager.ts';
+import { createServer } from 'node:net';
+import { buildOperator } from '../../../src/operator/operator.ts';
+import { setupStartupController, startupInformers, type StartupControllerHandle } from '../../../src/controller/startup-controller.ts';
+import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
 import type { Startup, StartupSpecInput } from '../../../src/api/index.ts';
 import { getCondition } from '../../../src/api/conditions.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
@@ -12,6 +13,18 @@ import { parseOperatorConfig } from '../../../src/operator/config.ts';
 import { loadTemplateDir, templateDir, toStartupTemplate } from '../../../src/templates/load.ts';
 
 const RUN_LABEL = 'test.startupfactory.dev/run';
+
+/** The operator's parts a test reads; the rest of it runs too, unless `startupControllerOnly`. */
+export type Operator = { manager: Manager; startups: StartupControllerHandle };
+
+/** A free port, so each file's gateway has one that stays the same across the operator's restarts (task Jobs keep its URL). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /**
  * One factory per test file: its own operator namespace and Lease, and a label selector so
@@ -40,7 +53,7 @@ export async function startFactory(flags: string[], o: { startupControllerOnly?:
   const run = uniqueName('run');
   const namespace = uniqueName('sf-op');
   const config = parseOperatorConfig([
-    '--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1',
+    '--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--gateway-port', String(await freePort()),
     '--startup-selector', `${RUN_LABEL}=${run}`, '--log-level', 'silent', ...flags,
   ], {});
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
@@ -66,7 +79,7 @@ export async function startFactory(flags: string[], o: { startupControllerOnly?:
       let operator: Operator;
       if (o.startupControllerOnly) {
         const manager = new Manager({ ...options, config });
-        operator = { manager, startups: setupStartupController(manager) };
+        operator = { manager, startups: setupStartupController(manager, startupInformers(manager, config.startupSelector), config) };
       } else {
         operator = buildOperator(config, options);
       }
@@ -110,4 +123,6 @@ export function condition(startup: Startup, type: string) {
   return getCondition(startup.status?.conditions, type);
 }
 
-export const isReady = (s: Startup) => condition(s, 'Ready')?.status === 'True' && s.status?.observedGeneration === s.metadata.generation;
+/** Provisioned with its scaffold rendered, for the current generation: all provisioning does (Ready also waits for the pipeline). */
+export const isProvisioned = (s: Startup) => condition(s, 'Provisioned')?.status === 'True' && condition(s, 'TemplateRendered')?.status === 'True'
+  && s.status?.observedGeneration === s.metadata.generation;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, uniqueName, waitFor, waitForGone } from '../../support/cluster.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
-import { apply, condition, isReady, startFactory, type TestFactory } from './operator.ts';
+import { apply, condition, isProvisioned, startFactory, type TestFactory } from './operator.ts';
 
 // A pool of four node ports, private to this file: one NodePort Startup (three services)
 // fits, a second cannot until the first is gone.
@@ -33,13 +33,16 @@ describe('Startup provisioning', () => {
   const first = uniqueName('su');
   const ns = `startup-${first}`;
 
-  it('makes a Startup Ready with every object present and correct', async () => {
+  it('provisions a Startup with every object present and correct, and waits for its pipeline to be Ready', async () => {
     await apply([factory.manifest(first, { expose: 'NodePort', resources: { memory: '512Mi', cpu: '500m', storage: '1Gi' } })]);
-    const startup = await waitFor(`${first} Ready`, async () => { const s = await factory.get(first); return isReady(s) && s; });
+    const startup = await waitFor(`${first} provisioned`, async () => { const s = await factory.get(first); return isProvisioned(s) && s; });
 
     expect(startup.status).toMatchObject({ phase: 'Running', namespace: ns, observedGeneration: startup.metadata.generation });
     for (const type of ['Admitted', 'Provisioned', 'TemplateRendered']) expect(condition(startup, type)?.status).toBe('True');
-    for (const type of ['Reconciling', 'Stalled']) expect(condition(startup, type)?.status).toBe('False');
+    // No pipeline controller runs in this file: the Startup is provisioned and waits for it.
+    expect(condition(startup, 'Ready')).toMatchObject({ status: 'False', reason: 'PipelinePending' });
+    expect(condition(startup, 'Reconciling')).toMatchObject({ status: 'True', reason: 'PipelinePending' });
+    expect(condition(startup, 'Stalled')?.status).toBe('False');
     const allocation = startup.status!.allocation!;
     expect(allocation.services?.map((s) => [s.name, s.port])).toEqual([['frontend', 3000], ['api', 8000], ['db', 5432]]);
     const ports = allocation.services!.map((s) => s.nodePort!);
@@ -105,7 +108,7 @@ describe('Startup provisioning', () => {
   it('updates the quota when the spec changes', async () => {
     await kubectl(['patch', 'startup', first, '--type', 'merge', '-p', JSON.stringify({ spec: { resources: { memory: '1Gi' } } })]);
     await waitFor('quota to follow the spec', async () => (await getIn('ResourceQuota', 'startup-quota', ns)).spec.hard['limits.memory'] === '1Gi', 10_000);
-    await waitFor('status of generation 2', async () => { const s = await factory.get(first); return isReady(s) && s.status?.observedGeneration === 2; }, 10_000);
+    await waitFor('status of generation 2', async () => { const s = await factory.get(first); return isProvisioned(s) && s.status?.observedGeneration === 2; }, 10_000);
   });
 
   it('reverts a hand edit of a managed object, and recreates a deleted one', async () => {
@@ -130,7 +133,7 @@ describe('Startup provisioning', () => {
     const refused = await waitFor('Stalled on invalid values', async () => { const s = await factory.get(first); return condition(s, 'Stalled')?.status === 'True' && s; }, 15_000);
     expect(condition(refused, 'TemplateRendered')).toMatchObject({ status: 'False', reason: 'InvalidValues', message: expect.stringContaining('primaryColor') });
     await kubectl(['patch', 'startup', first, '--type', 'merge', '-p', JSON.stringify({ spec: { values: { primaryColor: '#112233' } } })]);
-    await waitFor('Ready again with valid values', async () => isReady(await factory.get(first)), 15_000);
+    await waitFor('Ready again with valid values', async () => isProvisioned(await factory.get(first)), 15_000);
     await kubectl(['delete', 'startup', waiting, '--wait=false']);
   });
 
@@ -161,7 +164,7 @@ describe('Startup provisioning', () => {
 
   it('deletes everything with the Startup and frees its node ports', async () => {
     expect((await kubectl(['delete', 'startup', first, '--wait=false'])).code).toBe(0);
-    const taken = await waitFor(`${second} Ready with the freed ports`, async () => { const s = await factory.get(second); return isReady(s) && s; }, 60_000);
+    const taken = await waitFor(`${second} Ready with the freed ports`, async () => { const s = await factory.get(second); return isProvisioned(s) && s; }, 60_000);
     expect(taken.status?.allocation?.nodePorts).toHaveLength(3);
     await waitForGone(['namespace', ns], `namespace ${ns} deleted`, 120_000);
   });
@@ -173,7 +176,7 @@ describe('Startup provisioning', () => {
     await factory.start();
     const third = uniqueName('su');
     await apply([factory.manifest(third, { expose: 'NodePort', services: [{ name: 'frontend', port: 3000 }, { name: 'api', port: 8000 }, { name: 'db', port: 5432 }, { name: 'admin', port: 9090 }] })]);
-    const ready = await waitFor(`${third} Ready on the whole pool`, async () => { const s = await factory.get(third); return isReady(s) && s; }, 60_000);
+    const ready = await waitFor(`${third} Ready on the whole pool`, async () => { const s = await factory.get(third); return isProvisioned(s) && s; }, 60_000);
     expect(ready.status?.allocation?.nodePorts).toEqual([30010, 30011, 30012, 30013]);
     const objects: KubeObject[] = (await factory.client.list('v1', 'Service', { namespace: `startup-${third}` })).items;
     expect(objects.map((o) => o.metadata.name).sort()).toEqual(['admin', 'api', 'db', 'frontend']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventRecorder, REPORTING_CONTROLLER } from '../../../src/controller/events.ts';
+import { EventRecorder, REPORTING_CONTROLLER } from '../../../src/runtime/events.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { kubectl, uniqueName } from '../../support/cluster.ts';
 import { eventually, logger, namespaceFixture } from './helpers.ts';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubeConfig } from '../../support/cluster.ts';
-import { Informer } from '../../../src/controller/runtime/informer.ts';
+import { Informer } from '../../../src/runtime/informer.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
 import { ApiProxy, capturingLogger, eventually, logger, newClient, namespaceFixture } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfig, uniqueName } from '../../support/cluster.ts';
-import { LeaderElector } from '../../../src/controller/runtime/leader-election.ts';
+import { LeaderElector } from '../../../src/runtime/leader-election.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { ApiProxy, eventually, logger, namespaceFixture, newClient } from './helpers.ts';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { kubeConfig, uniqueName } from '../../support/cluster.ts';
-import { enqueueSelf } from '../../../src/controller/runtime/informer.ts';
+import { enqueueSelf } from '../../../src/runtime/informer.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { retryOnConflict } from '../../../src/kube/errors.ts';
 import { microTime } from '../../../src/kube/time.ts';
-import { Manager } from '../../../src/operator/manager.ts';
+import { Manager } from '../../../src/runtime/manager.ts';
 import { parseOperatorConfig } from '../../../src/operator/config.ts';
 import { eventually, logger, namespaceFixture } from './helpers.ts';
 

@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { EventRecorder } from '../controller/events.ts';
-import { systemClock, type Clock } from '../controller/runtime/clock.ts';
-import { Controller, type Reconciler } from '../controller/runtime/controller.ts';
-import { Informer, type InformerOptions } from '../controller/runtime/informer.ts';
-import { LeaderElector } from '../controller/runtime/leader-election.ts';
+import { EventRecorder } from './events.ts';
+import { sleep, systemClock, type Clock } from '../lib/clock.ts';
+import { backoffDelay } from '../lib/rate-limit.ts';
+import { Controller, type Reconciler } from './controller.ts';
+import { Informer, type InformerOptions } from './informer.ts';
+import { LeaderElector } from './leader-election.ts';
 import { KubeClient, type KubeObject } from '../kube/client.ts';
 import { loadKubeConfig } from '../kube/config.ts';
 import { HttpServer } from '../observability/http.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
-import type { OperatorConfig } from './config.ts';
 
 /** Something that runs only on the leader (besides controllers): started on election, stopped before the Lease is released. */
 export interface LeaderRunnable {
@@ -20,8 +20,25 @@ export interface LeaderRunnable {
   stop(deadlineMs: number): Promise<void>;
 }
 
+/** The settings the runtime itself reads; the operator's configuration carries these and more. */
+export type ManagerConfig = {
+  kubeconfig?: string | undefined;
+  namespace: string;
+  identity?: string | undefined;
+  leaderElect: boolean;
+  leaseName: string;
+  workers: number;
+  resyncSeconds: number;
+  shutdownSeconds: number;
+  apiQps: number;
+  apiBurst: number;
+  metricsPort: number;
+  bindAddress: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+};
+
 export interface ManagerOptions {
-  config: OperatorConfig;
+  config: ManagerConfig;
   kubeConfig?: KubeConfig;
   logger?: Logger;
   metrics?: Metrics;
@@ -43,7 +60,7 @@ export type InformerSpec = Omit<InformerOptions, 'client' | 'logger' | 'clock'>;
  * fresh candidate instead of reconciling without the Lease.
  */
 export class Manager {
-  readonly config: OperatorConfig;
+  readonly config: ManagerConfig;
   readonly client: KubeClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -133,8 +150,9 @@ export class Manager {
     for (const informer of this.informers) informer.start();
     const synced = Promise.all(this.informers.map((i) => i.waitForSync()));
     let exitCode = 0;
+    // The Lease, the ledgers and the gateway's key live there.
+    await this.ensureNamespace(this.config.namespace);
     if (this.config.leaderElect) {
-      await this.ensureNamespace(this.config.namespace);
       const elector = new LeaderElector({
         client: this.client, logger: this.logger, clock: this.clock,
         namespace: this.config.namespace, name: this.config.leaseName, identity: this.identity,
@@ -172,9 +190,23 @@ export class Manager {
     if (signal.aborted || this.leaderStarted || this.stopping) return;
     this.leaderStarted = true;
     for (const c of this.controllers) c.start();
-    for (const r of this.runnables) await r.start();
+    for (const r of this.runnables) await this.startRunnable(r, signal);
     // The informers' initial lists already enqueued every object: a takeover catches up on all of them.
     this.logger.info({ controllers: this.controllers.map((c) => c.name) }, 'leading: controllers running');
+  }
+
+  /** Starts leader-only work, retrying with backoff: it may depend on the API server, which may be briefly away. */
+  private async startRunnable(r: LeaderRunnable, signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; !signal.aborted && !this.stopping; attempt++) {
+      try {
+        await r.start();
+        return;
+      } catch (err) {
+        const delay = backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: 0.2 });
+        this.logger.error({ err, runnable: r.name, retryInMs: delay }, 'leader-only work could not start; retrying');
+        await sleep(this.clock, delay, signal);
+      }
+    }
   }
 
   private stopLeading(): Promise<void> {
@@ -203,7 +235,7 @@ export class Manager {
     try {
       if (await this.client.getOptional(ref)) return;
       await this.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'startup-factory' } } });
-      this.logger.info({ namespace: name }, 'created the operator namespace for the leader Lease');
+      this.logger.info({ namespace: name }, 'created the operator namespace (Lease, ledgers, gateway key)');
     } catch (err) {
       // Without the rights to check or create it, the elector's own errors will say what is wrong.
       this.logger.warn({ err, namespace: name }, 'could not ensure the operator namespace');

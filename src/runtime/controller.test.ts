@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../observability/logger.ts';
-import { Metrics } from '../../observability/metrics.ts';
-import { ManualClock } from './clock.ts';
+import { createLogger } from '../observability/logger.ts';
+import { Metrics } from '../observability/metrics.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import { Controller, TerminalError, type Reconciler } from './controller.ts';
 
 const logger = createLogger({ level: 'silent' });

@@ -2,8 +2,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubeClient, type KubeObject } from '../../kube/client.ts';
-import { createLogger } from '../../observability/logger.ts';
+import { KubeClient, type KubeObject } from '../kube/client.ts';
+import { createLogger } from '../observability/logger.ts';
 import { Informer } from './informer.ts';
 
 // The list/watch protocol edge cases a real API server produces only rarely (410 Gone on a

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock } from './runtime/clock.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { microTime } from '../kube/time.ts';

@@ -1,8 +1,8 @@
-import type { KubeClient, KubeObject } from '../../kube/client.ts';
-import { isAlreadyExists, isConflict } from '../../kube/errors.ts';
-import { microTime } from '../../kube/time.ts';
-import type { Logger } from '../../observability/logger.ts';
-import { sleep, systemClock, type Clock } from './clock.ts';
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isAlreadyExists, isConflict } from '../kube/errors.ts';
+import { microTime } from '../kube/time.ts';
+import type { Logger } from '../observability/logger.ts';
+import { sleep, systemClock, type Clock } from '../lib/clock.ts';
 
 interface LeaseSpec {
   holderIdentity?: string;

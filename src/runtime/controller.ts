@@ -1,6 +1,6 @@
-import type { Logger } from '../../observability/logger.ts';
-import type { Metrics, ReconcileResult } from '../../observability/metrics.ts';
-import { systemClock, type Clock } from './clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics, ReconcileResult } from '../observability/metrics.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import { WorkQueue, type WorkQueueOptions } from './workqueue.ts';
 
 /**

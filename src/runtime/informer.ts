@@ -1,8 +1,8 @@
-import type { KubeClient, KubeObject, ObjectMeta } from '../../kube/client.ts';
-import { ApiError, isGone } from '../../kube/errors.ts';
-import type { Logger } from '../../observability/logger.ts';
-import { sleep, systemClock, type Clock } from './clock.ts';
-import { backoffDelay } from './rate-limit.ts';
+import { METADATA_ONLY, type KubeClient, type KubeObject, type ObjectMeta } from '../kube/client.ts';
+import { ApiError, isGone } from '../kube/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { sleep, systemClock, type Clock } from '../lib/clock.ts';
+import { backoffDelay } from '../lib/rate-limit.ts';
 
 export interface InformerHandlers<T> {
   add?(obj: T): void;
@@ -20,6 +20,8 @@ export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Cache only metadata (labels, annotations, ownership), never the objects' data. */
+  metadataOnly?: boolean;
   /** Every cached object is handed to `update` this often (0: never). */
   resyncMs?: number;
   /** No event, bookmark or (re)connection for this long means the watch is dead: restart with a relist. */
@@ -172,6 +174,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       ...(this.o.namespace ? { namespace: this.o.namespace } : {}),
       ...(this.o.labelSelector ? { labelSelector: this.o.labelSelector } : {}),
       ...(this.o.fieldSelector ? { fieldSelector: this.o.fieldSelector } : {}),
+      ...(this.o.metadataOnly ? { accept: METADATA_ONLY.list } : {}),
       signal,
     });
     const seen = new Set<string>();
@@ -205,7 +208,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       timeoutSeconds: Math.round(min + Math.random() * (max - min)),
       labelSelector: this.o.labelSelector,
       fieldSelector: this.o.fieldSelector,
-    }, signal);
+    }, signal, this.o.metadataOnly ? METADATA_ONLY.watch : undefined);
     for await (const event of events) {
       // A stream that delivers proves the watch works again: the next failure backs off from the start.
       this.failures = 0;

@@ -1,5 +1,5 @@
-import { systemClock, type Clock } from './clock.ts';
-import { PerKeyBackoff, TokenBucket, type BackoffOptions } from './rate-limit.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { PerKeyBackoff, TokenBucket, type BackoffOptions } from '../lib/rate-limit.ts';
 
 export interface WorkQueueOptions {
   clock?: Clock;
