@@ -39,6 +39,18 @@ function firstLine(err: unknown): string {
 }
 
 /**
+ * Render one user-supplied Nunjucks string (a pipeline task's prompt, say) in the same
+ * sandbox as template files, failing with a one-line RenderError.
+ */
+export function renderSandboxed(source: string, context: object): string {
+  try {
+    return renderString(environment(), source, context);
+  } catch (err) {
+    throw new RenderError(firstLine(err));
+  }
+}
+
+/**
  * Render a template's files with a context into a tree: file paths may hold placeholders
  * too, and the rendered path must stay inside the tree; text is rendered, binary copied
  * byte for byte. Fails on the first file that does not render, naming it.
