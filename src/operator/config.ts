@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
  * Every operator setting, as a flag with an environment-variable twin (flags win), so the
@@ -14,7 +17,14 @@ const optionTable = {
   'capacity-memory': { env: 'SF_CAPACITY_MEMORY', type: 'string', help: 'sum of admitted startups\' memory quotas may not exceed this (default: cluster allocatable)' },
   'node-port-range': { env: 'SF_NODE_PORT_RANGE', type: 'string', default: '30000-30999', help: 'pool of node ports for spec.expose: NodePort, "first-last"' },
   'startup-selector': { env: 'SF_STARTUP_SELECTOR', type: 'string', help: 'manage only Startups and AIProviders matching this label selector (shards of one cluster need disjoint --node-port-range)' },
-  'gateway-port': { env: 'SF_GATEWAY_PORT', type: 'string', default: '8081', help: 'port of the AI gateway that task Jobs call' },
+  'gateway-port': { env: 'SF_GATEWAY_PORT', type: 'string', default: '8081', help: 'port of the AI gateway that task Jobs call (it listens on the leader only)' },
+  'gateway-url': { env: 'SF_GATEWAY_URL', type: 'string', help: 'the gateway\'s address as task pods reach it, e.g. http://startup-factory-gateway.startup-factory.svc:8081 (default: http://127.0.0.1:<gateway-port>, for pods on this machine)' },
+  'task-image': { env: 'SF_TASK_IMAGE', type: 'string', default: `startup-factory:${VERSION}`, help: 'image of the pipeline task Jobs (they run `startup-factory task run`)' },
+  'max-tasks-per-startup': { env: 'SF_MAX_TASKS_PER_STARTUP', type: 'string', default: '4', help: 'task attempts running at once for one startup (each takes a quarter of its quota)' },
+  'max-running-tasks': { env: 'SF_MAX_RUNNING_TASKS', type: 'string', default: '20', help: 'task attempts running at once across all startups' },
+  'task-deadline-seconds': { env: 'SF_TASK_DEADLINE_SECONDS', type: 'string', default: '900', help: 'activeDeadlineSeconds of a task attempt\'s Job' },
+  'task-max-attempts': { env: 'SF_TASK_MAX_ATTEMPTS', type: 'string', default: '3', help: 'attempts a task gets for transient failures before it fails (budget stops do not count)' },
+  'label-leader-pod': { env: 'SF_LABEL_LEADER_POD', type: 'string', default: 'false', help: 'label this pod (named by --identity) startupfactory.dev/leader=true while it leads, for the gateway Service' },
   'metrics-port': { env: 'SF_METRICS_PORT', type: 'string', default: '8080', help: 'port for /metrics, /healthz, /readyz and the dashboard' },
   'bind-address': { env: 'SF_BIND_ADDRESS', type: 'string', default: '0.0.0.0', help: 'address the HTTP servers listen on' },
   'leader-elect': { env: 'SF_LEADER_ELECT', type: 'string', default: 'true', help: 'hold a coordination.k8s.io Lease so only one replica reconciles' },
@@ -46,7 +56,14 @@ const configSchema = z.object({
     if (first < 1 || last > 65535 || first > last) ctx.addIssue({ code: 'custom', message: 'must be an ascending range within 1-65535' });
     return { first, last };
   }),
-  gatewayPort: intString(1, 65535),
+  gatewayPort: intString(0, 65535),
+  gatewayUrl: z.string().regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http(s) URL').optional(),
+  taskImage: z.string().min(1),
+  maxTasksPerStartup: intString(1, 100),
+  maxRunningTasks: intString(1, 10_000),
+  taskDeadlineSeconds: intString(30, 86_400),
+  taskMaxAttempts: intString(1, 20),
+  labelLeaderPod: boolString,
   metricsPort: intString(0, 65535),
   bindAddress: z.string().min(1),
   leaderElect: boolString,

@@ -17,7 +17,8 @@ const COUNTS = {
   pods: 30,
   services: 16,
   configmaps: 150,
-  secrets: 20,
+  // Each task attempt's gateway token is a Secret, alive as long as its Job.
+  secrets: 150,
   persistentvolumeclaims: 10,
   'count/jobs.batch': 150,
   'services.loadbalancers': 0,
@@ -52,16 +53,30 @@ export function desiredResourceQuota(startup: StartupRef, resources: StartupReso
 
 const MiB = 2 ** 20;
 
+export type ContainerResources = { limits: { cpu: string; memory: string }; requests: { cpu: string; memory: string } };
+
+/**
+ * A quarter of the quota as the limit and an eighth as the request, so four such
+ * containers fit: the LimitRange's default for containers that set nothing, and what
+ * every pipeline task Job asks for (the per-startup task parallelism is four).
+ */
+export function quarterOfQuota(resources: StartupResources): ContainerResources {
+  const limitCpu = Math.max(1, Math.floor(cpuMillis(resources.cpu) / 4));
+  const limitMemory = Math.max(MiB, Math.floor(bytes(resources.memory) / 4 / MiB) * MiB);
+  return {
+    limits: { cpu: formatMillis(limitCpu), memory: formatBytes(limitMemory) },
+    requests: { cpu: formatMillis(Math.max(1, Math.floor(limitCpu / 2))), memory: formatBytes(Math.max(MiB, Math.floor(limitMemory / 2 / MiB) * MiB)) },
+  };
+}
+
 /**
  * Defaults for containers that set no resources (the quota makes the API server refuse
- * such pods otherwise): a quarter of the quota as the limit and an eighth as the request,
- * so four default containers fit; no single container or claim may exceed the quota.
+ * such pods otherwise); no single container or claim may exceed the quota.
  */
 export function desiredLimitRange(startup: StartupRef, resources: StartupResources): KubeObject {
   const cpu = cpuMillis(resources.cpu);
   const memory = bytes(resources.memory);
-  const limitCpu = Math.max(1, Math.floor(cpu / 4));
-  const limitMemory = Math.max(MiB, Math.floor(memory / 4 / MiB) * MiB);
+  const defaults = quarterOfQuota(resources);
   return {
     apiVersion: 'v1',
     kind: 'LimitRange',
@@ -70,8 +85,8 @@ export function desiredLimitRange(startup: StartupRef, resources: StartupResourc
       limits: [
         {
           type: 'Container',
-          default: { cpu: formatMillis(limitCpu), memory: formatBytes(limitMemory) },
-          defaultRequest: { cpu: formatMillis(Math.max(1, Math.floor(limitCpu / 2))), memory: formatBytes(Math.max(MiB, Math.floor(limitMemory / 2 / MiB) * MiB)) },
+          default: defaults.limits,
+          defaultRequest: defaults.requests,
           max: { cpu: formatMillis(cpu), memory: formatBytes(memory) },
         },
         { type: 'PersistentVolumeClaim', max: { storage: formatBytes(bytes(resources.storage)) } },

@@ -1,13 +1,17 @@
-import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type V1ConfigMap } from '@kubernetes/client-node';
 import { parseArgs } from 'node:util';
-import { startupNamespace } from '../../api/index.ts';
+import { API_GROUP, API_VERSION, startupNamespace } from '../../api/index.ts';
+import {
+  OUTPUT_FINISHED_ANNOTATION, OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY, OUTPUT_MODEL_ANNOTATION, OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, TASK_LABEL,
+} from '../../pipeline/names.ts';
+import { planTree, type PlanDocument } from '../../pipeline/plan.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import { MANIFEST_NAME, readManifest, unpackConfigMaps, type ConfigMap } from '../../templates/configmaps.ts';
 import { writeTree } from '../../templates/write.ts';
 import { CliError } from '../errors.ts';
 
-const USAGE = 'usage: startup-factory export <startup> --out <dir> [--kubeconfig <file>]';
+const USAGE = 'usage: startup-factory export <startup> --out <dir> [--kubeconfig <file>]   (the rendered scaffold byte for byte, and the plan under docs/plan/)';
 
 function asConfigMap(cm: V1ConfigMap, name: string): ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, ...(cm.data ? { data: cm.data } : {}), ...(cm.binaryData ? { binaryData: cm.binaryData } : {}) };
@@ -33,8 +37,11 @@ export async function run(argv: string[]): Promise<number> {
   const namespace = startupNamespace(startup);
 
   let api: CoreV1Api;
+  let custom: CustomObjectsApi;
   try {
-    api = loadKubeConfig(parsed.values.kubeconfig).makeApiClient(CoreV1Api);
+    const kc = loadKubeConfig(parsed.values.kubeconfig);
+    api = kc.makeApiClient(CoreV1Api);
+    custom = kc.makeApiClient(CustomObjectsApi);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -56,11 +63,46 @@ export async function run(argv: string[]): Promise<number> {
     // The manifest names the chunks: read exactly those, not whatever else matches a label.
     const chunks = await Promise.all(readManifest(manifestMap).configMaps.map(read));
     const tree = unpackConfigMaps([manifestMap, ...chunks]);
+    const plan = planTree(await planDocuments(api, custom, startup, namespace), tree);
+    for (const [path, bytes] of plan) tree.set(path, bytes);
     await writeTree(tree, parsed.values.out);
-    process.stderr.write(`exported ${tree.size} files of startup ${startup} → ${parsed.values.out}\n`);
+    const planned = plan.size > 0 ? `, the plan in ${plan.size} files under docs/plan/` : '';
+    process.stderr.write(`exported ${tree.size - plan.size} scaffold files of startup ${startup}${planned} → ${parsed.values.out}\n`);
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError((err as Error).message);
   }
   return 0;
+}
+
+/**
+ * The pipeline's stored outputs, in the order the pipeline produced them, but only those
+ * of this Startup: an earlier one of the same name may have left some behind while its
+ * namespace goes away.
+ */
+async function planDocuments(api: CoreV1Api, custom: CustomObjectsApi, startup: string, namespace: string): Promise<PlanDocument[]> {
+  let uid: string | undefined;
+  try {
+    const object = await custom.getClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: 'startups', name: startup }) as { metadata?: { uid?: string } };
+    uid = object.metadata?.uid;
+  } catch (err) {
+    if (!isNotFound(err)) throw new CliError(`reading Startup ${startup}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const list = await api.listNamespacedConfigMap({ namespace, labelSelector: `${OUTPUT_LABEL}=true` });
+  return list.items
+    .filter((cm) => uid !== undefined && (cm.metadata?.ownerReferences ?? []).some((o) => o.uid === uid))
+    .sort((a, b) => String(a.metadata?.annotations?.[OUTPUT_FINISHED_ANNOTATION] ?? '').localeCompare(String(b.metadata?.annotations?.[OUTPUT_FINISHED_ANNOTATION] ?? ''))
+      || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+    .map((cm) => {
+      const a = cm.metadata?.annotations ?? {};
+      return {
+        task: cm.metadata?.labels?.[TASK_LABEL] ?? '',
+        json: cm.data?.[OUTPUT_JSON_KEY] ?? '{}',
+        markdown: cm.data?.[OUTPUT_MARKDOWN_KEY] ?? '',
+        provider: a[OUTPUT_PROVIDER_ANNOTATION] ?? '',
+        model: a[OUTPUT_MODEL_ANNOTATION] ?? '',
+        quality: a[OUTPUT_QUALITY_ANNOTATION] ?? '',
+      };
+    })
+    .filter((d) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(d.task));
 }

@@ -1,32 +1,15 @@
-import { setupStartupController, type StartupControllerHandle } from '../../controller/startup-controller.ts';
-import { setupProviderController } from '../../controller/provider-controller.ts';
-import { setupTemplateController } from '../../controller/template-controller.ts';
 import { operatorHelp, parseOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
-import { Manager, type ManagerOptions } from '../../operator/manager.ts';
+import { buildOperator, type Operator } from '../../operator/operator.ts';
 import { CliError } from '../errors.ts';
 
 const usage = `usage: startup-factory operator [flags]
 
-Runs the controllers with /metrics, /healthz and /readyz. Every flag has an
-environment variable twin; a flag wins over its variable.
+Runs the controllers, the AI gateway, /metrics, /healthz and /readyz. Every flag has
+an environment variable twin; a flag wins over its variable.
 
 flags:
 ${operatorHelp()}
 `;
-
-export type Operator = { manager: Manager; startups: StartupControllerHandle };
-
-/**
- * The whole operator, composed: the command runs it, and the integration tests and the
- * benchmark run this same composition in-process against their cluster.
- */
-export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptions, 'config'> = {}): Operator {
-  const manager = new Manager({ ...options, config });
-  const startups = setupStartupController(manager);
-  setupTemplateController(manager, startups.templates);
-  setupProviderController(manager);
-  return { manager, startups };
-}
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -45,5 +28,5 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CliError(`operator: ${(err as Error).message}`);
   }
-  return operator.manager.run();
+  return operator.run();
 }

@@ -75,7 +75,7 @@ describe('a Startup in the cluster', () => {
 
   it('takes a status through the status subresource only', async () => {
     const name = await create('Startup', { displayName: 'Status Co', template: 'reactnext' });
-    const status = { status: { phase: 'Queued', namespace: `startup-${name}`, usage: { totalCostUsd: 1.25 } } };
+    const status = { status: { phase: 'Queued', namespace: `startup-${name}`, progress: '2/9', usage: { totalCostUsd: '1.250000' } } };
 
     await kubectl(['patch', 'startup', name, '--type=merge', '-p', JSON.stringify(status)]);
     expect((await kubectl(['get', 'startup', name, '-o', 'jsonpath={.status.usage.totalCostUsd}'])).stdout).toBe('');
@@ -84,7 +84,9 @@ describe('a Startup in the cluster', () => {
     expect(viaSubresource.stderr).toBe('');
     // An operator running alongside may move the phase on; the cost column is ours alone.
     const table = await kubectl(['get', 'su', name, '--no-headers']);
-    expect(table.stdout).toMatch(/\sreactnext\s+startup-\S+\s+1\.25\s/);
+    expect(table.stdout).toMatch(/\sreactnext\s+startup-\S+\s+2\/9\s+1\.250000\s/);
+    const float = await kubectl(['patch', 'startup', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { usage: { totalCostUsd: 1.25 } } })]);
+    expect(float.stderr).toMatch(/totalCostUsd/);
   });
 
   it('kubectl get stpl and aip print their columns', async () => {

@@ -139,7 +139,10 @@ describe('RBAC', () => {
     const verbs = [...grants.values()].flat();
     for (const forbidden of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(verbs).not.toContain(forbidden);
     expect(grants.get('/secrets')?.sort()).toEqual(['create', 'get', 'list', 'patch', 'watch']);
-    expect(grants.get('/pods')?.sort()).toEqual(['delete', 'get', 'list', 'watch']);
+    // Only to label its own pod as the leader, in the release namespace.
+    expect(grants.get('/pods')).toEqual(['patch']);
+    expect(rulesOf('Role').find((r) => r.resources?.includes('pods'))?.verbs).toEqual(['patch']);
+    expect(grants.get('batch/jobs')?.sort()).toEqual(['create', 'get', 'list', 'patch', 'watch']);
     expect(grants.get('/nodes')?.sort()).toEqual(['get', 'list', 'watch']);
     expect(grants.get('events.k8s.io/events')?.sort()).toEqual(['create', 'patch']);
     expect(grants.get('coordination.k8s.io/leases')?.sort()).toEqual(['create', 'get', 'update']);
@@ -148,9 +151,10 @@ describe('RBAC', () => {
     for (const resource of ['/namespaces', '/resourcequotas', '/limitranges', '/serviceaccounts', 'networking.k8s.io/networkpolicies']) {
       expect(grants.get(resource)?.sort(), resource).toEqual(['create', 'get', 'list', 'patch', 'watch']);
     }
-    for (const resource of ['/services', '/configmaps', 'batch/jobs']) {
-      expect(grants.get(resource)?.sort(), resource).toEqual(['create', 'delete', 'get', 'list', 'patch', 'watch']);
-    }
+    expect(grants.get('/services')?.sort()).toEqual(['create', 'delete', 'get', 'list', 'patch', 'watch']);
+    // Ledgers are compare-and-swapped (update), in the release namespace only.
+    expect(grants.get('/configmaps')?.sort()).toEqual(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
+    expect(rulesOf('Role').find((r) => r.resources?.includes('configmaps'))?.verbs).toEqual(['update']);
     // The kinds users own are read-only to the operator but for their status.
     for (const kind of ['startups', 'startuptemplates', 'aiproviders']) {
       expect(grants.get(`startupfactory.dev/${kind}`)?.sort(), kind).toEqual(['get', 'list', 'watch']);
@@ -211,11 +215,18 @@ describe('Deployment', () => {
     expect(pdb.spec.selector.matchLabels['app.kubernetes.io/name']).toBe('startup-factory');
   });
 
-  it('is reachable through one Service for metrics, gateway and dashboard', () => {
-    const service = find<Manifest & { spec: { ports: { name: string; port: number; targetPort: string }[] } }>('Service');
-    expect(service.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([
-      ['metrics', 8080, 'metrics'], ['gateway', 8081, 'gateway'], ['dashboard', 80, 'metrics'],
-    ]);
+  it('serves metrics and the dashboard on one Service, and the gateway on one that selects the leader only', () => {
+    type Service = Manifest & { spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] } };
+    const services = manifests.filter((m) => m.kind === 'Service') as Service[];
+    const main = services.find((s) => !s.metadata.name.endsWith('-gateway'))!;
+    const gateway = services.find((s) => s.metadata.name.endsWith('-gateway'))!;
+    expect(main.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([['metrics', 8080, 'metrics'], ['dashboard', 80, 'metrics']]);
+    expect(gateway.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([['gateway', 8081, 'gateway']]);
+    expect(gateway.spec.selector).toMatchObject({ 'app.kubernetes.io/name': 'startup-factory', 'startupfactory.dev/leader': 'true' });
+    const env = (name: string) => container().env.find((e) => e.name === name)?.value;
+    expect(env('SF_GATEWAY_URL')).toBe(`http://${gateway.metadata.name}.${namespace}.svc:8081`);
+    expect(env('SF_LABEL_LEADER_POD')).toBe('true');
+    expect(env('SF_TASK_IMAGE')).toMatch(/^startup-factory:/);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The chart installed for real: the operator runs from its image (on the local cluster, as a
- * process under the pod runner) with nothing but the chart's ServiceAccount and RBAC, and
- * provisions a Startup. A missing permission shows up here as a Startup that never gets
- * provisioned or as "forbidden" in the operator's log.
+ * process under the pod runner) with nothing but the chart's ServiceAccount and RBAC,
+ * provisions a Startup and runs its whole pipeline (offline) through task Jobs and the
+ * gateway. A missing permission shows up here as a Startup that never gets there or as
+ * "forbidden" in the operator's log.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../../cluster/paths.ts';
-import { helm, kubectl, uniqueName, waitForGone, waitForObject } from '../../support/cluster.ts';
+import { helm, kubectl, uniqueName, waitFor, waitForGone, waitForObject } from '../../support/cluster.ts';
 import { chartPath, parseManifests } from './render.ts';
 
 const RUN_LABEL = 'test.startupfactory.dev/run';
@@ -22,7 +23,7 @@ const template = uniqueName('tpl');
 const startup = uniqueName('su');
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
-type Pod = { metadata: { name: string }; spec: { serviceAccountName: string }; status: { phase: string } };
+type Pod = { metadata: { name: string; labels?: Record<string, string> }; spec: { serviceAccountName: string }; status: { phase: string } };
 
 /** A port nothing listens on: the pod runner runs every pod on the host's network. */
 function freePort(): Promise<number> {
@@ -64,6 +65,8 @@ beforeAll(async () => {
     // One replica: replicas of one Deployment would share the host's ports under the pod runner.
     '--set', 'replicaCount=1',
     '--set', `ports.metrics=${metricsPort}`, '--set', `ports.gateway=${gatewayPort}`,
+    // Pods here share the host's loopback and no cluster DNS resolves the gateway Service: point task Jobs at it directly.
+    '--set', 'extraEnv[0].name=SF_GATEWAY_URL', '--set', `extraEnv[0].value=http://127.0.0.1:${gatewayPort}`,
     // Manage only this test's Startups, from a node port range no other test uses.
     '--set', `operator.startupSelector=${RUN_LABEL}=${run}`, '--set', 'operator.nodePortRange=32700-32749',
     '--set', 'builtinTemplates.enabled=false',
@@ -82,14 +85,23 @@ describe('helm install', () => {
     );
   });
 
+  it('labels the leading pod, which the gateway Service selects', async () => {
+    await waitFor('the leader label', async () => (await operatorPods()).some((p) => p.metadata.labels?.['startupfactory.dev/leader'] === 'true'), 30_000);
+  });
+
   it('provisions a Startup and renders its scaffold with only the chart RBAC', async () => {
+    const provider = {
+      apiVersion: 'startupfactory.dev/v1alpha1', kind: 'AIProvider',
+      metadata: { name: uniqueName('offline'), labels: { [RUN_LABEL]: run } },
+      spec: { type: 'offline', model: 'offline-v1', maxConcurrency: 20 },
+    };
     const manifest = {
       apiVersion: 'startupfactory.dev/v1alpha1',
       kind: 'Startup',
       metadata: { name: startup, labels: { [RUN_LABEL]: run } },
-      spec: { displayName: 'Chart Check', industry: 'fintech', category: 'payments', template },
+      spec: { displayName: 'Chart Check', industry: 'fintech', category: 'payments', template, ai: { providers: [provider.metadata.name] } },
     };
-    const applied = await kubectl(['apply', '-f', '-'], { input: stringify(manifest) });
+    const applied = await kubectl(['apply', '-f', '-'], { input: `${stringify(provider)}---\n${stringify(manifest)}` });
     expect(applied.code, applied.stderr).toBe(0);
     const provisioned = await waitForObject<{ status?: { conditions?: Condition[]; namespace?: string } }>(
       ['startup', startup],
@@ -100,6 +112,13 @@ describe('helm install', () => {
     expect(objects.code, objects.stderr).toBe(0);
     const kinds = new Set(objects.stdout.trim().split('\n').map((line) => line.split(/[./]/)[0]));
     expect([...kinds].sort()).toEqual(['configmap', 'limitrange', 'networkpolicy', 'resourcequota', 'service']);
+  });
+
+  it('runs the whole pipeline through task Jobs and the gateway', async () => {
+    const done = await waitForObject<{ status?: { phase?: string; progress?: string } }>(
+      ['startup', startup], (s) => s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed', 'the pipeline to finish', 150_000,
+    );
+    expect(done.status).toMatchObject({ phase: 'Succeeded' });
   });
 
   it('never hits an RBAC denial', async () => {
@@ -114,7 +133,7 @@ describe('helm install', () => {
 });
 
 afterAll(async () => {
-  await kubectl(['delete', 'startup', startup, '--ignore-not-found', '--wait=false']);
+  await kubectl(['delete', 'startup,aiprovider', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
   await helm(['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s']);
   await kubectl(['delete', 'startuptemplate', template, '--ignore-not-found', '--wait=false']);
   await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);

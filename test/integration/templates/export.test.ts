@@ -92,7 +92,7 @@ describe('export from the cluster equals the local render', () => {
 
   it('rebuilds the tree byte for byte with the export command', () => {
     const exported = cli('export', name, '--out', join(work, 'exported'), '--kubeconfig', kubeconfigPath());
-    expect(exported.stderr).toMatch(/exported 27 files/);
+    expect(exported.stderr).toMatch(/exported 27 scaffold files/);
     expect(exported.status).toBe(0);
     const local = filesUnder(join(work, 'local'));
     const fromCluster = filesUnder(join(work, 'exported'));

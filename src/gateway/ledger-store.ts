@@ -1,0 +1,256 @@
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
+import { sleep, type Clock } from '../lib/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL, STARTUP_LABEL, ownerReference, type StartupRef } from '../provisioning/metadata.ts';
+import { closeOrphans, emptyLedger, reserve, roll, settle, type LedgerState, type Limits, type Outcome, type Refusal, type ReserveRequest } from './ledger.ts';
+
+export const LEDGER_LABEL = 'startupfactory.dev/ledger';
+const DATA_KEY = 'ledger.json';
+const UID_ANNOTATION = 'startupfactory.dev/startup-uid';
+
+export function ledgerName(startup: string): string {
+  return `ledger-${startup}`;
+}
+
+export type LedgerConfigMap = KubeObject & { data?: Record<string, string> };
+
+type Op =
+  | { kind: 'reserve'; request: ReserveRequest; limits: Limits; resolve(result: ReserveResult): void; reject(err: unknown): void }
+  | { kind: 'settle'; id: string; outcome: Outcome }
+  | { kind: 'sweep' };
+
+export type ReserveResult = { ok: true } | { ok: false; refusal: Refusal };
+
+type Entry = {
+  startup: StartupRef;
+  state: LedgerState;
+  /** Of the ConfigMap as last read or written; undefined while it does not exist. */
+  resourceVersion: string | undefined;
+  queue: Op[];
+  writing: Promise<void> | undefined;
+};
+
+export type LedgerStoreOptions = {
+  client: KubeClient;
+  /** The operator's namespace: ledgers live beside the provider keys, out of the startups' reach. */
+  namespace: string;
+  /** This process: its reservations are the only open ones it may settle. */
+  holder: string;
+  clock: Clock;
+  logger: Logger;
+  /** After every write: usage or the budget's state may have changed. */
+  onChange(startup: string): void;
+  /**
+   * The ledger ConfigMap as an informer holds it, so loading a thousand ledgers costs
+   * one list instead of a thousand reads. A stale copy is harmless: every write is a
+   * compare-and-swap that re-reads on conflict.
+   */
+  cached?(name: string): LedgerConfigMap | undefined;
+};
+
+/**
+ * The ledgers, one ConfigMap per startup in the operator's namespace, and the only way
+ * to change them. A reservation resolves only once it is written, so every admitted call
+ * is on record before it is forwarded: a restarted or failed-over operator finds it and
+ * charges it. Writes are compare-and-swap on the resourceVersion: the budget check runs
+ * against the state the write replaces, so no two writers (replicas during a failover,
+ * concurrent calls) can both spend the last of a budget. Concurrent operations on one
+ * ledger are committed together, one write per batch, so 50 calls in flight cost a few
+ * writes, not 50 in a row.
+ */
+export class LedgerStore {
+  readonly #o: LedgerStoreOptions;
+  readonly #entries = new Map<string, Promise<Entry>>();
+  #stopped = false;
+
+  constructor(options: LedgerStoreOptions) {
+    this.#o = options;
+  }
+
+  /** Reserves a call's worst case, durably; refused when a budget would be exceeded. */
+  async reserve(startup: StartupRef, limits: Limits, request: ReserveRequest): Promise<ReserveResult> {
+    if (this.#stopped) throw new Error('the ledger is stopping');
+    const entry = await this.#entry(startup);
+    return new Promise<ReserveResult>((resolve, reject) => {
+      entry.queue.push({ kind: 'reserve', request, limits, resolve, reject });
+      this.#kick(entry);
+    });
+  }
+
+  /** Ends a reservation; written in the background (a crash before it lands charges the reservation in full). */
+  settle(startup: StartupRef, id: string, outcome: Outcome): void {
+    void this.#entry(startup).then((entry) => {
+      entry.queue.push({ kind: 'settle', id, outcome });
+      this.#kick(entry);
+    }, (err: unknown) => this.#o.logger.error({ err, startup: startup.name }, 'could not load a ledger to settle a call; its reservation stays charged'));
+  }
+
+  /** The ledger in the windows of now, loading it when this process has not yet. */
+  async snapshot(startup: StartupRef): Promise<LedgerState> {
+    return roll((await this.#entry(startup)).state, this.#o.clock.now());
+  }
+
+  /** Charges reservations past their deadline, in every ledger this process holds. */
+  sweep(): void {
+    const now = this.#o.clock.now();
+    for (const pending of this.#entries.values()) {
+      void pending.then((entry) => {
+        if (Object.values(entry.state.open).some((r) => r.deadline < now)) {
+          entry.queue.push({ kind: 'sweep' });
+          this.#kick(entry);
+        }
+      }, () => undefined);
+    }
+  }
+
+  /** Refuses new reservations and waits (up to `deadlineMs`) for queued writes to land. */
+  async stop(deadlineMs: number): Promise<void> {
+    this.#stopped = true;
+    const writes = Promise.all([...this.#entries.values()].map((p) => p.then((e) => e.writing, () => undefined)));
+    let timer: unknown;
+    await Promise.race([writes, new Promise((r) => { timer = this.#o.clock.setTimeout(() => r(undefined), deadlineMs); })]);
+    this.#o.clock.clearTimeout(timer);
+  }
+
+  /** Forgets startups that no longer exist (their ConfigMaps go with them by garbage collection). */
+  retain(uids: ReadonlySet<string>): void {
+    for (const [name, pending] of this.#entries) {
+      void pending.then((e) => { if (!uids.has(e.startup.uid) && !e.writing && e.queue.length === 0) this.#entries.delete(name); }, () => this.#entries.delete(name));
+    }
+  }
+
+  #entry(startup: StartupRef): Promise<Entry> {
+    const existing = this.#entries.get(startup.name);
+    const load = async (): Promise<Entry> => {
+      const entry = await this.#load(startup);
+      // A predecessor's calls in flight can no longer be settled by it: charge them now.
+      if (closeOrphans(entry.state, this.#o.holder, this.#o.clock.now()) !== entry.state) {
+        entry.queue.push({ kind: 'sweep' });
+        this.#kick(entry);
+      }
+      return entry;
+    };
+    if (existing) {
+      return existing.then((e) => {
+        if (e.startup.uid === startup.uid) return e;
+        // The Startup was deleted and made again under the same name: a new ledger.
+        const fresh = load();
+        this.#entries.set(startup.name, fresh);
+        return fresh;
+      });
+    }
+    const pending = load();
+    this.#entries.set(startup.name, pending);
+    pending.catch(() => this.#entries.delete(startup.name));
+    return pending;
+  }
+
+  async #load(startup: StartupRef): Promise<Entry> {
+    const cm = this.#o.cached ? this.#o.cached(ledgerName(startup.name)) : await this.#o.client.getOptional<LedgerConfigMap>(this.#ref(startup.name));
+    return { startup, ...this.#parse(cm, startup), queue: [], writing: undefined };
+  }
+
+  #parse(cm: LedgerConfigMap | undefined, startup: StartupRef): { state: LedgerState; resourceVersion: string | undefined } {
+    const now = this.#o.clock.now();
+    if (!cm) return { state: emptyLedger(now), resourceVersion: undefined };
+    const sameStartup = cm.metadata.annotations?.[UID_ANNOTATION] === startup.uid;
+    let state = emptyLedger(now);
+    if (sameStartup) {
+      try {
+        state = JSON.parse(cm.data?.[DATA_KEY] ?? '') as LedgerState;
+      } catch {
+        // An unreadable ledger is a bug or tampering: starting over could overspend, so say so loudly.
+        this.#o.logger.error({ startup: startup.name }, 'ledger ConfigMap is unreadable; starting a new ledger');
+      }
+    }
+    return { state, resourceVersion: cm.metadata.resourceVersion };
+  }
+
+  #kick(entry: Entry): void {
+    if (entry.writing) return;
+    entry.writing = this.#drain(entry).finally(() => { entry.writing = undefined; });
+  }
+
+  /** Commits queued operations batch by batch until none is left. */
+  async #drain(entry: Entry): Promise<void> {
+    let failures = 0;
+    while (entry.queue.length > 0) {
+      const batch = entry.queue.splice(0);
+      try {
+        await this.#commit(entry, batch);
+        failures = 0;
+        this.#o.onChange(entry.startup.name);
+      } catch (err) {
+        failures++;
+        // A call must not go out on a reservation that is not on record: refuse it now (the caller retries).
+        for (const op of batch) if (op.kind === 'reserve') op.reject(err);
+        const keep = batch.filter((op) => op.kind !== 'reserve');
+        entry.queue.unshift(...keep);
+        this.#o.logger.warn({ err, startup: entry.startup.name, pending: keep.length }, 'could not write the ledger; retrying');
+        if (this.#stopped && failures > 3) return;
+        await sleep(this.#o.clock, Math.min(10_000, 100 * 2 ** failures));
+      }
+    }
+  }
+
+  /** Applies a batch to the ledger as stored and writes it; on a conflict, re-reads and applies it again. */
+  async #commit(entry: Entry, batch: Op[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const now = this.#o.clock.now();
+      // A replica that is stopping only settles its own calls; taking over others' is for the one that leads.
+      const rolled = roll(entry.state, now);
+      let state = this.#stopped ? rolled : closeOrphans(rolled, this.#o.holder, now);
+      const results: [Extract<Op, { kind: 'reserve' }>, ReserveResult][] = [];
+      for (const op of batch) {
+        if (op.kind === 'reserve') {
+          const r = reserve(state, op.request, op.limits, now);
+          state = r.state;
+          results.push([op, r.ok ? { ok: true } : { ok: false, refusal: r.refusal }]);
+        } else if (op.kind === 'settle') {
+          state = settle(state, op.id, op.outcome, now);
+        }
+      }
+      if (state !== entry.state) {
+        try {
+          entry.resourceVersion = await this.#write(entry, state);
+        } catch (err) {
+          if ((!isConflict(err) && !isAlreadyExists(err) && !isNotFound(err)) || attempt >= 10) throw err;
+          // Someone else wrote (a replica in a failover): decide again on top of what they wrote.
+          const parsed = this.#parse(await this.#o.client.getOptional<LedgerConfigMap>(this.#ref(entry.startup.name)), entry.startup);
+          entry.state = parsed.state;
+          entry.resourceVersion = parsed.resourceVersion;
+          continue;
+        }
+        entry.state = state;
+      }
+      for (const [op, result] of results) op.resolve(result);
+      return;
+    }
+  }
+
+  /** Writes the ledger, creating its ConfigMap the first time; returns the new resourceVersion. */
+  async #write(entry: Entry, state: LedgerState): Promise<string | undefined> {
+    const { client, namespace } = this.#o;
+    const body: LedgerConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: ledgerName(entry.startup.name),
+        namespace,
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [STARTUP_LABEL]: entry.startup.name, [LEDGER_LABEL]: 'true' },
+        annotations: { [UID_ANNOTATION]: entry.startup.uid },
+        // Owned by the Startup: the ledger goes when it does.
+        ownerReferences: [ownerReference(entry.startup)],
+        ...(entry.resourceVersion ? { resourceVersion: entry.resourceVersion } : {}),
+      },
+      data: { [DATA_KEY]: JSON.stringify(state) },
+    };
+    const written = entry.resourceVersion ? await client.replace(body) : await client.create(body);
+    return written.metadata.resourceVersion;
+  }
+
+  #ref(startup: string) {
+    return { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.#o.namespace, name: ledgerName(startup) };
+  }
+}

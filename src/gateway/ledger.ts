@@ -1,0 +1,180 @@
+/**
+ * The budget ledger of one startup, as pure functions over a plain state: what a call
+ * may spend is decided here, and nowhere else.
+ *
+ * A call is admitted by a reservation of its worst case (one call against the hourly
+ * window, input plus max_tokens at the provider's prices against the daily one) before
+ * it is forwarded; the reservation is settled to what the call really cost when it ends,
+ * charged in full when it was interrupted (a cut stream, a killed operator: what the
+ * provider billed is unknown, so the worst case is assumed), or released when the call
+ * never left. Open reservations count against the windows exactly like spending, so any
+ * number of concurrent calls can never together pass a limit. The persisted state is
+ * this object, so a restarted operator sees every reservation its predecessor made.
+ *
+ * Money is integer micro-USD. Windows are the clock hour (calls) and the UTC day (cost).
+ */
+import { formatUsd } from '../api/money.ts';
+
+export type Usage = { calls: number; inputTokens: number; outputTokens: number; costMicros: number };
+
+export type Reservation = {
+  task: string;
+  /** Which operator process made it: another one's open reservation is a call it can no longer settle. */
+  holder: string;
+  at: number;
+  hour: string;
+  day: string;
+  costMicros: number;
+  /** Past this the call cannot still be running (its provider's timeout and a margin): it is charged in full. */
+  deadline: number;
+};
+
+export type BudgetKind = 'calls' | 'cost';
+
+export type LedgerState = {
+  hour: string;
+  /** Settled calls in `hour`. */
+  calls: number;
+  day: string;
+  /** Settled cost in `day`. */
+  costMicros: number;
+  totals: Usage;
+  tasks: Record<string, Usage>;
+  open: Record<string, Reservation>;
+  /** The last refusal of the current window: the pipeline pauses until `resetsAt`. */
+  exhausted?: { kind: BudgetKind; at: number; resetsAt: number; message: string };
+};
+
+export type Limits = { callsPerHour: number; costPerDayMicros: number };
+
+export type Refusal = { kind: BudgetKind; limit: number; used: number; requested: number; resetsAt: number; message: string };
+
+export type ReserveRequest = { id: string; task: string; holder: string; costMicros: number; deadline: number };
+
+export type Outcome =
+  | { kind: 'usage'; inputTokens: number; outputTokens: number; costMicros: number }
+  | { kind: 'interrupted' }
+  | { kind: 'released' };
+
+const ZERO: Usage = { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
+
+export const hourOf = (ms: number) => new Date(ms).toISOString().slice(0, 13);
+export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const nextHour = (ms: number) => (Math.floor(ms / 3_600_000) + 1) * 3_600_000;
+const nextDay = (ms: number) => (Math.floor(ms / 86_400_000) + 1) * 86_400_000;
+
+export function emptyLedger(now: number): LedgerState {
+  return { hour: hourOf(now), calls: 0, day: dayOf(now), costMicros: 0, totals: { ...ZERO }, tasks: {}, open: {} };
+}
+
+/** The state in the windows of `now`: counters of a past hour or day start again from zero. Same object when nothing moved. */
+export function roll(state: LedgerState, now: number): LedgerState {
+  const hour = hourOf(now);
+  const day = dayOf(now);
+  const expired = state.exhausted !== undefined && now >= state.exhausted.resetsAt;
+  if (hour === state.hour && day === state.day && !expired) return state;
+  const next: LedgerState = { ...state };
+  if (hour !== state.hour) {
+    next.hour = hour;
+    next.calls = 0;
+  }
+  if (day !== state.day) {
+    next.day = day;
+    next.costMicros = 0;
+  }
+  if (expired) delete next.exhausted;
+  return next;
+}
+
+/** What counts against each window right now: settled plus open. */
+export function windowUsage(state: LedgerState): { calls: number; costMicros: number; reservedMicros: number } {
+  let calls = state.calls;
+  let reservedMicros = 0;
+  for (const r of Object.values(state.open)) {
+    if (r.hour === state.hour) calls++;
+    if (r.day === state.day) reservedMicros += r.costMicros;
+  }
+  return { calls, costMicros: state.costMicros, reservedMicros };
+}
+
+/**
+ * Admits a call by reserving its worst case, or refuses it. A refusal is recorded, so
+ * the pipeline learns the budget is spent and when it comes back.
+ */
+export function reserve(state: LedgerState, request: ReserveRequest, limits: Limits, now: number):
+  { ok: true; state: LedgerState } | { ok: false; state: LedgerState; refusal: Refusal } {
+  const current = roll(state, now);
+  if (current.open[request.id]) return { ok: true, state: current };
+  const used = windowUsage(current);
+  let refusal: Refusal | undefined;
+  if (used.calls + 1 > limits.callsPerHour) {
+    const resetsAt = nextHour(now);
+    refusal = {
+      kind: 'calls', limit: limits.callsPerHour, used: used.calls, requested: 1, resetsAt,
+      message: `callsPerHour ${limits.callsPerHour} reached (${used.calls} calls this hour)`,
+    };
+  } else if (used.costMicros + used.reservedMicros + request.costMicros > limits.costPerDayMicros) {
+    const resetsAt = nextDay(now);
+    refusal = {
+      kind: 'cost', limit: limits.costPerDayMicros, used: used.costMicros + used.reservedMicros, requested: request.costMicros, resetsAt,
+      message: `costPerDay ${formatUsd(limits.costPerDayMicros)} USD would be exceeded: ${formatUsd(used.costMicros)} spent, ${formatUsd(used.reservedMicros)} held by calls in flight, this call may cost up to ${formatUsd(request.costMicros)}`,
+    };
+  }
+  if (refusal) {
+    return { ok: false, refusal, state: { ...current, exhausted: { kind: refusal.kind, at: now, resetsAt: refusal.resetsAt, message: refusal.message } } };
+  }
+  const reservation: Reservation = {
+    task: request.task, holder: request.holder, at: now, hour: current.hour, day: current.day, costMicros: request.costMicros, deadline: request.deadline,
+  };
+  return { ok: true, state: { ...current, open: { ...current.open, [request.id]: reservation } } };
+}
+
+/**
+ * Ends a reservation. A reservation already gone (settled by a successor that took it
+ * over) is left alone: no call is ever billed twice. Spending lands in the windows the
+ * call was admitted in, while they are still current, and always in the totals.
+ */
+export function settle(state: LedgerState, id: string, outcome: Outcome, now: number): LedgerState {
+  const current = roll(state, now);
+  const reservation = current.open[id];
+  if (!reservation) return current;
+  const { [id]: _settled, ...open } = current.open;
+  if (outcome.kind === 'released') return { ...current, open };
+  const charge: Usage = outcome.kind === 'usage'
+    ? { calls: 1, inputTokens: outcome.inputTokens, outputTokens: outcome.outputTokens, costMicros: outcome.costMicros }
+    : { calls: 1, inputTokens: 0, outputTokens: 0, costMicros: reservation.costMicros };
+  return {
+    ...current,
+    open,
+    calls: current.calls + (reservation.hour === current.hour ? 1 : 0),
+    costMicros: current.costMicros + (reservation.day === current.day ? charge.costMicros : 0),
+    totals: add(current.totals, charge),
+    tasks: { ...current.tasks, [reservation.task]: add(current.tasks[reservation.task] ?? ZERO, charge) },
+  };
+}
+
+/**
+ * Charges in full every open reservation that can no longer be settled by its call:
+ * another process's (it crashed or lost the lead with the call in flight) and any past
+ * its deadline. What a provider billed for such a call is unknown; the worst case is
+ * what was reserved, so the budget still holds, and the reservation stops holding
+ * budget for calls that never come back.
+ */
+export function closeOrphans(state: LedgerState, holder: string, now: number): LedgerState {
+  let next = state;
+  for (const [id, r] of Object.entries(state.open)) {
+    if (r.holder !== holder || r.deadline < now) next = settle(next, id, { kind: 'interrupted' }, now);
+  }
+  return next;
+}
+
+/** The budget is spent: when it comes back, and why. */
+export function exhaustion(state: LedgerState, now: number): LedgerState['exhausted'] {
+  const current = roll(state, now);
+  return current.exhausted;
+}
+
+function add(a: Usage, b: Usage): Usage {
+  return { calls: a.calls + b.calls, inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costMicros: a.costMicros + b.costMicros };
+}
+

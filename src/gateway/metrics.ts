@@ -1,0 +1,45 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** The gateway's metrics, on the operator's registry. */
+export class GatewayMetrics {
+  readonly calls: Counter<'provider' | 'model' | 'task_type' | 'result'>;
+  readonly tokens: Counter<'provider' | 'direction'>;
+  readonly cost: Counter<'provider'>;
+  readonly duration: Histogram<'route' | 'code'>;
+  readonly refusals: Counter<'kind'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.calls = new Counter({
+      name: 'startup_factory_ai_calls_total',
+      help: 'Model calls through the gateway, by provider, model, task type and result (success, upstream_error, interrupted, unreachable).',
+      labelNames: ['provider', 'model', 'task_type', 'result'],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'startup_factory_ai_tokens_total',
+      help: 'Tokens metered, by provider and direction (input, output).',
+      labelNames: ['provider', 'direction'],
+      registers,
+    });
+    this.cost = new Counter({
+      name: 'startup_factory_ai_cost_usd_total',
+      help: 'USD charged to budgets, by provider (interrupted calls at their reservation).',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'startup_factory_gateway_request_duration_seconds',
+      help: 'Gateway requests from arrival to the last byte, by route and status code.',
+      labelNames: ['route', 'code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'startup_factory_budget_refusals_total',
+      help: 'Calls refused because a budget would be exceeded, by kind (calls, cost).',
+      labelNames: ['kind'],
+      registers,
+    });
+  }
+}

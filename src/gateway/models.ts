@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseUsd, type AIProviderSpec } from '../api/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { Semaphore } from '../lib/semaphore.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ProviderView } from '../providers/candidates.ts';
+import type { Attempt } from './attempts.ts';
+import { BodyTooLargeError, readBody, sendGatewayError } from './http.ts';
+import type { LedgerStore } from './ledger-store.ts';
+import type { Outcome } from './ledger.ts';
+import { BadCallError, StreamMeter, costMicros, prepareCall, usageFromBody, worstCaseMicros, type PreparedCall, type Prices, type TokenUsage, type WireFormat } from './metering.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { BUDGET_KIND_HEADER, BUDGET_RESETS_HEADER } from './protocol.ts';
+import type { ProviderKeys } from './keys.ts';
+
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+/** A non-streamed answer larger than this is not one a task can use. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Headers of an upstream answer worth passing on: the rest is the upstream's business. */
+const PASSED_HEADERS = ['content-type', 'retry-after', 'retry-after-ms', 'x-request-id', 'request-id', 'x-should-retry'];
+/** Errors where the request cannot have reached the upstream: nothing can have been billed. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export function wireFormatOf(spec: AIProviderSpec): WireFormat {
+  return spec.type === 'anthropic' ? 'anthropic' : 'openai';
+}
+
+/** Where a provider's format lives upstream (the official endpoints unless baseURL says otherwise). */
+export function upstreamUrl(spec: AIProviderSpec): string {
+  const base = (spec.baseURL ?? (spec.type === 'anthropic' ? 'https://api.anthropic.com' : 'https://api.openai.com/v1')).replace(/\/+$/, '');
+  return spec.type === 'anthropic' ? `${base}/v1/messages` : `${base}/chat/completions`;
+}
+
+export function pricesOf(spec: AIProviderSpec): Prices {
+  return { inputMicrosPerMillion: parseUsd(spec.pricing.inputPerMillionTokens), outputMicrosPerMillion: parseUsd(spec.pricing.outputPerMillionTokens) };
+}
+
+/** The offline provider's answer to a call: the assistant's text, made from the attempt's input. */
+export type OfflineAnswer = (attempt: Attempt) => Promise<string>;
+
+export type ModelProxyDeps = {
+  ledger: LedgerStore;
+  keys: ProviderKeys;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  clock: Clock;
+  holder: string;
+  offline: OfflineAnswer;
+};
+
+type Relay = { outcome: Outcome; result: string };
+
+/**
+ * Forwards one model call of a task attempt to its provider, metered: the worst case is
+ * reserved (durably) before anything leaves, the call waits for a place under the
+ * provider's maxConcurrency, goes out with the real key (which the task never sees), and
+ * is settled from the usage the provider reports as the answer streams back. One
+ * request is one upstream call: retries and fallbacks are the runner's, each a call of
+ * its own, each reserved on its own.
+ */
+export class ModelProxy {
+  readonly #d: ModelProxyDeps;
+  readonly #slots = new Map<string, Semaphore>();
+  readonly #inFlight = new Set<AbortController>();
+
+  constructor(deps: ModelProxyDeps) {
+    this.#d = deps;
+  }
+
+  /** Calls upstream right now, across providers. */
+  inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Cuts every call still in flight (the leader is stepping down); each is charged at its reservation. */
+  abortAll(): void {
+    for (const c of this.#inFlight) c.abort(new Error('the gateway is stopping'));
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, attempt: Attempt, provider: ProviderView, format: WireFormat): Promise<void> {
+    const d = this.#d;
+    let raw: Buffer;
+    let call: PreparedCall;
+    try {
+      raw = await readBody(req, MAX_REQUEST_BYTES);
+      call = prepareCall(format, raw, { maxTokensField: provider.spec.type === 'openai' ? 'max_completion_tokens' : 'max_tokens' });
+    } catch (err) {
+      if (err instanceof BadCallError || err instanceof BodyTooLargeError || err instanceof SyntaxError) {
+        return sendGatewayError(res, format, 400, 'bad-request', (err as Error).message);
+      }
+      throw err;
+    }
+    const prices = pricesOf(provider.spec);
+    const startup = { name: attempt.startup.metadata.name, uid: attempt.startup.metadata.uid ?? '' };
+    const quota = attempt.spec.ai.quota;
+    const id = randomUUID();
+    const timeoutMs = provider.spec.timeoutSeconds * 1000;
+    let reserved;
+    try {
+      reserved = await d.ledger.reserve(startup, { callsPerHour: quota.callsPerHour, costPerDayMicros: parseUsd(quota.costPerDay) }, {
+        id, task: attempt.job.task, holder: d.holder, costMicros: worstCaseMicros(call, prices),
+        // Waiting for a place counts against the timeout too; a minute's margin on top.
+        deadline: d.clock.now() + 2 * timeoutMs + 60_000,
+      });
+    } catch (err) {
+      d.logger.warn({ err, startup: startup.name }, 'could not record a reservation; refusing the call');
+      return sendGatewayError(res, format, 503, 'unavailable', 'the budget ledger cannot be written right now; try again', { 'retry-after': '2' });
+    }
+    if (!reserved.ok) {
+      d.metrics.refusals.inc({ kind: reserved.refusal.kind });
+      return sendGatewayError(res, format, 402, 'budget-exceeded', `budget exceeded: ${reserved.refusal.message}`, {
+        [BUDGET_KIND_HEADER]: reserved.refusal.kind, [BUDGET_RESETS_HEADER]: new Date(reserved.refusal.resetsAt).toISOString(),
+      });
+    }
+
+    const abort = new AbortController();
+    const onClose = () => { if (!res.writableFinished) abort.abort(new Error('the client went away')); };
+    res.on('close', onClose);
+    this.#inFlight.add(abort);
+    let relay: Relay = { outcome: { kind: 'released' }, result: 'unreachable' };
+    let release: (() => void) | undefined;
+    try {
+      release = await this.#slot(provider.name).acquire(provider.spec.maxConcurrency, abort.signal);
+      relay = provider.spec.type === 'offline'
+        ? await this.#offline(res, attempt, provider, call, prices)
+        : await this.#upstream(res, provider, format, call, prices, AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]), req);
+    } catch (err) {
+      relay = { outcome: { kind: 'interrupted' }, result: 'interrupted' };
+      if (!release) relay = { outcome: { kind: 'released' }, result: 'interrupted' };
+      d.logger.warn({ err, startup: startup.name, provider: provider.name }, 'model call interrupted');
+      if (!res.headersSent) sendGatewayError(res, format, 502, 'upstream-unreachable', `the call to ${provider.name} was interrupted`);
+      else res.destroy();
+    } finally {
+      release?.();
+      this.#inFlight.delete(abort);
+      res.off('close', onClose);
+    }
+    d.ledger.settle(startup, id, relay.outcome);
+    this.#count(provider, call, attempt, relay);
+  }
+
+  #slot(provider: string): Semaphore {
+    let s = this.#slots.get(provider);
+    if (!s) this.#slots.set(provider, (s = new Semaphore()));
+    return s;
+  }
+
+  #count(provider: ProviderView, call: PreparedCall, attempt: Attempt, relay: Relay): void {
+    const m = this.#d.metrics;
+    const model = typeof call.body.model === 'string' ? call.body.model : provider.spec.model;
+    m.calls.inc({ provider: provider.name, model, task_type: attempt.task.type, result: relay.result });
+    const o = relay.outcome;
+    if (o.kind === 'usage') {
+      m.tokens.inc({ provider: provider.name, direction: 'input' }, o.inputTokens);
+      m.tokens.inc({ provider: provider.name, direction: 'output' }, o.outputTokens);
+      m.cost.inc({ provider: provider.name }, o.costMicros / 1_000_000);
+    }
+  }
+
+  async #upstream(res: ServerResponse, provider: ProviderView, format: WireFormat, call: PreparedCall, prices: Prices, signal: AbortSignal, req: IncomingMessage): Promise<Relay> {
+    const key = await this.#d.keys.get(provider.name, provider.spec);
+    if (!key) {
+      sendGatewayError(res, format, 503, 'unavailable', `the API key of provider ${provider.name} cannot be read`);
+      return { outcome: { kind: 'released' }, result: 'unreachable' };
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json' };
+    if (format === 'anthropic') {
+      headers['x-api-key'] = key;
+      headers['anthropic-version'] = header(req, 'anthropic-version') ?? '2023-06-01';
+      const beta = header(req, 'anthropic-beta');
+      if (beta) headers['anthropic-beta'] = beta;
+    } else {
+      headers.authorization = `Bearer ${key}`;
+    }
+    let upstream: Response;
+    try {
+      upstream = await fetch(upstreamUrl(provider.spec), { method: 'POST', headers, body: JSON.stringify(call.body), signal });
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      sendGatewayError(res, format, 502, 'upstream-unreachable', `provider ${provider.name} is unreachable: ${code ?? (err as Error).message}`);
+      return { outcome: code && NEVER_SENT.has(code) ? { kind: 'released' } : { kind: 'interrupted' }, result: 'unreachable' };
+    }
+    if (upstream.status === 401 || upstream.status === 403) this.#d.keys.invalidate(provider.name);
+    const passed: Record<string, string> = {};
+    for (const name of PASSED_HEADERS) {
+      const value = upstream.headers.get(name);
+      if (value) passed[name] = value;
+    }
+    res.writeHead(upstream.status, passed);
+    const ok = upstream.status < 400;
+    const streamed = ok && call.stream && (upstream.headers.get('content-type') ?? '').includes('text/event-stream');
+    const meter = streamed ? new StreamMeter(format) : undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of (upstream.body ?? []) as AsyncIterable<Uint8Array>) {
+      const buf = Buffer.from(chunk);
+      if (meter) meter.push(buf);
+      else if ((size += buf.length) <= MAX_RESPONSE_BYTES) chunks.push(buf);
+      if (!res.write(buf)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end();
+    // An upstream error bills nothing; an answer without usage is charged its reservation.
+    if (!ok) return { outcome: { kind: 'usage', inputTokens: 0, outputTokens: 0, costMicros: 0 }, result: 'upstream_error' };
+    const usage = meter ? meter.result() : usageFromBody(format, Buffer.concat(chunks));
+    return usage ? { outcome: charged(usage, prices), result: 'success' } : { outcome: { kind: 'interrupted' }, result: 'no_usage' };
+  }
+
+  /**
+   * The offline provider answers in the OpenAI format, streamed or not, exactly as an
+   * upstream would, so the runner's SDK path is the same; it is metered like any call
+   * (at its AIProvider's prices, zero unless set) against the same budgets.
+   */
+  async #offline(res: ServerResponse, attempt: Attempt, provider: ProviderView, call: PreparedCall, prices: Prices): Promise<Relay> {
+    const content = await this.#d.offline(attempt);
+    const model = typeof call.body.model === 'string' ? call.body.model : provider.spec.model;
+    const usage = { inputTokens: Math.ceil(call.maxInputTokens / 4), outputTokens: Math.ceil(Buffer.byteLength(content) / 4), cacheWriteTokens: 0 };
+    const id = `chatcmpl-offline-${randomUUID()}`;
+    const created = Math.floor(this.#d.clock.now() / 1000);
+    const openaiUsage = { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
+    const base = { id, created, model, system_fingerprint: 'offline' };
+    if (!call.stream) {
+      const body = JSON.stringify({
+        ...base, object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        usage: openaiUsage,
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const send = (chunk: object) => res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', ...chunk })}\n\n`);
+      send({ choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], usage: null });
+      for (let i = 0; i < content.length; i += 2048) send({ choices: [{ index: 0, delta: { content: content.slice(i, i + 2048) }, finish_reason: null }], usage: null });
+      send({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null });
+      send({ choices: [], usage: openaiUsage });
+      res.end('data: [DONE]\n\n');
+    }
+    return { outcome: charged(usage, prices), result: 'success' };
+  }
+}
+
+function charged(usage: TokenUsage, prices: Prices): Outcome {
+  return { kind: 'usage', inputTokens: usage.inputTokens + usage.cacheWriteTokens, outputTokens: usage.outputTokens, costMicros: costMicros(usage, prices) };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,274 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AIProvider, Startup, StartupTemplate, TaskType } from '../api/index.ts';
+import { toKubeTime } from '../api/conditions.ts';
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isNotFound } from '../kube/errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import { attemptInput } from '../pipeline/input.ts';
+import { FAILURE_KIND_ANNOTATION, FAILURE_MESSAGE_ANNOTATION, FAILURE_REASON_ANNOTATION, OUTPUT_JSON_KEY, outputConfigMapName } from '../pipeline/names.ts';
+import { desiredOutputConfigMap, outputView, ownedBy } from '../pipeline/outputs.ts';
+import type { OutputView } from '../pipeline/state.ts';
+import type { TokenKeyring } from '../pipeline/token.ts';
+import { candidateProviders, providerView, type ProviderView } from '../providers/candidates.ts';
+import { offlineOutput } from '../providers/offline.ts';
+import type { Informer } from '../runtime/informer.ts';
+import { toMarkdown } from '../tasks/markdown.ts';
+import { validateOutput } from '../tasks/validate.ts';
+import { resolveAttempt, type Attempt } from './attempts.ts';
+import { BodyTooLargeError, bearer, readBody, sendGatewayError, sendJson } from './http.ts';
+import type { ProviderKeys } from './keys.ts';
+import type { LedgerStore } from './ledger-store.ts';
+import type { WireFormat } from './metering.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { ModelProxy, wireFormatOf } from './models.ts';
+import {
+  FAILURE_PATH, OUTPUT_PATH, PROVIDERS_PREFIX, TASK_PATH,
+  type FailureReport, type OutputReport, type ProviderOffer, type TaskAssignment,
+} from './protocol.ts';
+
+export type GatewayCaches = {
+  startups: Informer<Startup>;
+  templates: Informer<StartupTemplate>;
+  providers: Informer<AIProvider>;
+  jobs: Informer<KubeObject>;
+  outputs: Informer<KubeObject>;
+};
+
+export type GatewayOptions = {
+  client: KubeClient;
+  caches: GatewayCaches;
+  keyring: TokenKeyring;
+  ledger: LedgerStore;
+  keys: ProviderKeys;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  clock: Clock;
+  /** This process, the holder of the reservations it makes. */
+  holder: string;
+  host: string;
+  port: number;
+  /** The address task pods use; `http://127.0.0.1:<port>` when unset (pods on this machine, as with the local pod runner). */
+  url?: string | undefined;
+};
+
+/** Output tokens a task asks for per call: code needs room, prose less. */
+const MAX_OUTPUT_TOKENS: Record<TaskType, number> = {
+  research: 4096, analysis: 4096, spec: 6144, architecture: 6144, decompose: 4096, codegen: 12_288, review: 4096,
+};
+/** How often the runner may ask again after an answer that does not validate. */
+const REASKS = 2;
+const MAX_REPORT_BYTES = 2 * 1024 * 1024;
+const SWEEP_MS = 30_000;
+const REASON = /^[A-Z][A-Za-z0-9]{0,63}$/;
+const FAILURE_KINDS = ['permanent', 'transient', 'budget', 'revoked'];
+
+/**
+ * The AI gateway: the only holder of provider keys, the budget's gatekeeper, and the one
+ * address a task Job talks to. It runs on the leader only (it is started and stopped
+ * with leadership), so exactly one process meters at a time and no call lands where
+ * the ledger is not held; the chart's Service selects the leader's pod.
+ */
+export class Gateway {
+  readonly name = 'ai-gateway';
+  readonly #o: GatewayOptions;
+  readonly #proxy: ModelProxy;
+  #server: Server | undefined;
+  #sweep: unknown;
+  #port: number;
+
+  constructor(options: GatewayOptions) {
+    this.#o = options;
+    this.#port = options.port;
+    this.#proxy = new ModelProxy({
+      ledger: options.ledger, keys: options.keys, metrics: options.metrics, logger: options.logger, clock: options.clock, holder: options.holder,
+      offline: async (attempt) => JSON.stringify(offlineOutput(await this.#input(attempt))),
+    });
+  }
+
+  /** The address task pods are given. */
+  url(): string {
+    return this.#o.url ?? `http://127.0.0.1:${this.#port}`;
+  }
+
+  /** Model calls forwarded right now. */
+  inFlight(): number {
+    return this.#proxy.inFlight();
+  }
+
+  async start(): Promise<void> {
+    await this.#o.keyring.key();
+    const server = createServer((req, res) => {
+      const started = performance.now();
+      const route = routeOf(req.url ?? '/');
+      this.#route(req, res).catch((err: unknown) => {
+        this.#o.logger.error({ err, route }, 'gateway request failed');
+        if (!res.headersSent) sendGatewayError(res, 'openai', 500, 'unavailable', 'internal gateway error');
+        else res.destroy();
+      }).finally(() => {
+        this.#o.metrics.duration.observe({ route, code: String(res.statusCode) }, (performance.now() - started) / 1000);
+      });
+    });
+    // Model calls can take minutes; the runner's own timeouts bound them.
+    server.requestTimeout = 0;
+    server.headersTimeout = 30_000;
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#o.port, this.#o.host, () => { server.off('error', reject); resolve(); });
+    });
+    this.#server = server;
+    this.#port = (server.address() as AddressInfo).port;
+    const sweep = () => {
+      this.#o.ledger.sweep();
+      this.#sweep = this.#o.clock.setTimeout(sweep, SWEEP_MS);
+    };
+    this.#sweep = this.#o.clock.setTimeout(sweep, SWEEP_MS);
+    this.#o.logger.info({ address: `${this.#o.host}:${this.#port}`, url: this.url() }, 'AI gateway listening');
+  }
+
+  /**
+   * Stops taking calls, gives those in flight `deadlineMs` to finish, then cuts the rest
+   * (each is charged at its reservation, by this process if the write still gets
+   * through, else by the next leader) and lets the ledger's last writes land.
+   */
+  async stop(deadlineMs: number): Promise<void> {
+    this.#o.clock.clearTimeout(this.#sweep);
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: unknown;
+      await Promise.race([closed, new Promise((r) => { timer = this.#o.clock.setTimeout(() => r(undefined), deadlineMs); })]);
+      this.#o.clock.clearTimeout(timer);
+      this.#proxy.abortAll();
+      server.closeAllConnections();
+      await closed;
+    }
+    await this.#o.ledger.stop(Math.min(deadlineMs, 5_000));
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const format: WireFormat = path.endsWith('/messages') ? 'anthropic' : 'openai';
+    const attempt = await resolveAttempt(bearer(req), this.#o.keyring, this.#o.caches, this.#o.client);
+    if (!attempt) return sendGatewayError(res, format, 401, 'invalid-token', 'the task token is invalid or its attempt is over');
+    if (req.method === 'GET' && path === TASK_PATH) return sendJson(res, 200, await this.#assignment(attempt));
+    if (req.method === 'POST' && path === OUTPUT_PATH) return this.#output(req, res, attempt);
+    if (req.method === 'POST' && path === FAILURE_PATH) return this.#failure(req, res, attempt);
+    const call = /^\/providers\/([^/]+)\/v1\/(chat\/completions|messages)$/.exec(path);
+    if (req.method === 'POST' && call && path.startsWith(PROVIDERS_PREFIX)) {
+      const name = decodeURIComponent(call[1]!);
+      const provider = this.#offers(attempt).find((p) => p.name === name);
+      if (!provider) return sendGatewayError(res, format, 403, 'provider-not-allowed', `task ${attempt.job.task} may not use provider ${name} (not in its providers, or not Ready)`);
+      if (wireFormatOf(provider.spec) !== format) {
+        return sendGatewayError(res, format, 400, 'provider-not-allowed', `provider ${name} (type ${provider.spec.type}) does not speak the ${format} format`);
+      }
+      return this.#proxy.handle(req, res, attempt, provider, format);
+    }
+    sendGatewayError(res, format, 404, 'not-found', `no route ${req.method} ${path}`);
+  }
+
+  /** The providers an attempt may call, the one it was started on first, then its fallbacks in order. */
+  #offers(attempt: Attempt): ProviderView[] {
+    const all = this.#o.caches.providers.list().map(providerView).filter((p): p is ProviderView => p !== undefined);
+    const candidates = candidateProviders(attempt.spec.ai.providers, attempt.task.provider, all);
+    if (!candidates.ok) return [];
+    const first = candidates.providers.find((p) => p.name === attempt.job.provider);
+    return first ? [first, ...candidates.providers.filter((p) => p !== first)] : candidates.providers;
+  }
+
+  async #assignment(attempt: Attempt): Promise<TaskAssignment> {
+    const providers: ProviderOffer[] = this.#offers(attempt).map((p) => {
+      const format = wireFormatOf(p.spec);
+      const base = `${PROVIDERS_PREFIX}${encodeURIComponent(p.name)}`;
+      return { name: p.name, type: p.spec.type, model: attempt.task.model ?? p.spec.model, format, basePath: format === 'openai' ? `${base}/v1` : base };
+    });
+    return { input: await this.#input(attempt), attempt: attempt.job.attempt, providers, maxOutputTokens: MAX_OUTPUT_TOKENS[attempt.task.type], reasks: REASKS };
+  }
+
+  async #input(attempt: Attempt) {
+    const outputs = new Map<string, OutputView>();
+    for (const cm of this.#o.caches.outputs.list(attempt.namespace).filter(ownedBy(attempt.startup.metadata.uid))) {
+      const view = outputView(cm);
+      if (view) outputs.set(view.name, view);
+    }
+    const result = await attemptInput({
+      name: attempt.startup.metadata.name, spec: attempt.spec, template: attempt.template, outputs,
+      readOutput: (task) => this.#readOutput(attempt.namespace, task),
+    }, attempt.job.task);
+    if (!result.ok) throw new Error(result.message);
+    return result.input;
+  }
+
+  async #readOutput(namespace: string, task: string): Promise<unknown> {
+    const cm = await this.#o.client.get<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: outputConfigMapName(task) });
+    return JSON.parse(cm.data?.[OUTPUT_JSON_KEY] ?? 'null') as unknown;
+  }
+
+  /**
+   * Stores a task's output, checked again here (the runner validated it, but only what
+   * the gateway checks is trusted), as a ConfigMap in the startup's namespace. The
+   * runner is answered only once it is stored: an attempt that exits 0 has its output
+   * on record.
+   */
+  async #output(req: IncomingMessage, res: ServerResponse, attempt: Attempt): Promise<void> {
+    const report = await readReport<OutputReport>(req, res);
+    if (!report) return;
+    const type = attempt.task.type;
+    const validation = validateOutput(type, report.output);
+    if (!validation.ok) return sendGatewayError(res, 'openai', 422, 'bad-request', `output does not validate: ${validation.issues.join('; ')}`);
+    const quality = typeof report.quality === 'number' && report.quality >= 0 && report.quality <= 1 ? report.quality : 0;
+    const output = validation.output;
+    const workItems = type === 'decompose' ? (output as { workItems: unknown[] }).workItems.length : undefined;
+    const startup = { name: attempt.startup.metadata.name, uid: attempt.startup.metadata.uid ?? '' };
+    const configMap = desiredOutputConfigMap(startup, {
+      task: attempt.job.task, type, output, markdown: toMarkdown(type, attempt.job.task, output as never, attempt.spec.displayName),
+      provider: String(report.provider ?? attempt.job.provider ?? ''), model: String(report.model ?? ''), quality, attempt: attempt.job.attempt,
+      finishedAt: toKubeTime(new Date(this.#o.clock.now())), ...(workItems !== undefined ? { workItems } : {}),
+    });
+    await this.#o.client.serverSideApply(configMap, { force: true });
+    sendJson(res, 200, { stored: configMap.metadata.name });
+  }
+
+  /** Records how an attempt failed on its Job, where the scheduler reads it. */
+  async #failure(req: IncomingMessage, res: ServerResponse, attempt: Attempt): Promise<void> {
+    const report = await readReport<FailureReport>(req, res);
+    if (!report) return;
+    const kind = FAILURE_KINDS.includes(report.kind) ? report.kind : 'transient';
+    const reason = REASON.test(String(report.reason)) ? String(report.reason) : 'TaskFailed';
+    const message = String(report.message ?? '').slice(0, 1024);
+    try {
+      await this.#o.client.mergePatch({ apiVersion: 'batch/v1', kind: 'Job', namespace: attempt.namespace, name: attempt.job.name }, {
+        metadata: { annotations: { [FAILURE_KIND_ANNOTATION]: kind, [FAILURE_REASON_ANNOTATION]: reason, [FAILURE_MESSAGE_ANNOTATION]: message } },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    sendJson(res, 200, { recorded: reason });
+  }
+}
+
+async function readReport<T>(req: IncomingMessage, res: ServerResponse): Promise<T | undefined> {
+  try {
+    const parsed: unknown = JSON.parse((await readBody(req, MAX_REPORT_BYTES)).toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null) return parsed as T;
+  } catch (err) {
+    if (!(err instanceof SyntaxError) && !(err instanceof BodyTooLargeError)) throw err;
+  }
+  sendGatewayError(res, 'openai', 400, 'bad-request', 'the body must be a JSON object');
+  return undefined;
+}
+
+/** A route label for metrics: never the provider name or anything else from the path. */
+function routeOf(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  if (path.endsWith('/chat/completions')) return 'chat_completions';
+  if (path.endsWith('/messages')) return 'messages';
+  if (path === TASK_PATH) return 'task';
+  if (path === OUTPUT_PATH) return 'output';
+  if (path === FAILURE_PATH) return 'failure';
+  return 'other';
+}

@@ -1,0 +1,83 @@
+import { API_GROUP_VERSION, type AIProvider } from '../api/index.ts';
+import { setupProviderController } from '../controller/provider-controller.ts';
+import { setupStartupController, startupInformers, type StartupControllerHandle } from '../controller/startup-controller.ts';
+import { setupTemplateController } from '../controller/template-controller.ts';
+import { budgetView } from '../gateway/budget.ts';
+import { ProviderKeys } from '../gateway/keys.ts';
+import { LEDGER_LABEL, LedgerStore, type LedgerConfigMap } from '../gateway/ledger-store.ts';
+import { GatewayMetrics } from '../gateway/metrics.ts';
+import { Gateway } from '../gateway/server.ts';
+import { setupUsageStatusController } from '../gateway/usage-status.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { setupPipelineController, type PipelineReconciler } from '../pipeline/controller.ts';
+import { PipelineMetrics } from '../pipeline/metrics.ts';
+import { OUTPUT_LABEL, TASK_LABEL } from '../pipeline/names.ts';
+import { TokenKeyring, loadTokenKey } from '../pipeline/token.ts';
+import { MANAGED_SELECTOR } from '../provisioning/metadata.ts';
+import { Manager, type ManagerOptions } from '../runtime/manager.ts';
+import type { OperatorConfig } from './config.ts';
+import { leaderPodLabel } from './leader-label.ts';
+
+export type Operator = {
+  manager: Manager;
+  startups: StartupControllerHandle;
+  gateway: Gateway;
+  pipeline: PipelineReconciler;
+  ledger: LedgerStore;
+  /** Runs until SIGTERM (exit code 0) or a lost Lease (1). */
+  run(): Promise<number>;
+};
+
+/**
+ * The whole operator, composed: the one place that knows every part. The command runs
+ * it, and the integration tests and benchmarks run this same composition in-process.
+ * Informers are shared (one watch per kind), and the parts that depend on each other
+ * do so through what is passed here, never through imports of each other.
+ */
+export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptions, 'config'> & { clock?: Clock } = {}): Operator {
+  const clock = options.clock ?? systemClock;
+  const manager = new Manager({ ...options, config, clock });
+  const { client } = manager;
+  const shared = startupInformers(manager, config.startupSelector);
+  const providers = manager.informer<AIProvider>({
+    apiVersion: API_GROUP_VERSION, kind: 'AIProvider', ...(config.startupSelector ? { labelSelector: config.startupSelector } : {}),
+  });
+  const jobs = manager.informer<KubeObject>({ apiVersion: 'batch/v1', kind: 'Job', labelSelector: `${MANAGED_SELECTOR},${TASK_LABEL}`, resyncMs: 0 });
+  // Outputs can be large and the scheduler needs only their annotations: metadata only.
+  const outputs = manager.informer<KubeObject>({ apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${MANAGED_SELECTOR},${OUTPUT_LABEL}=true`, metadataOnly: true, resyncMs: 0 });
+  const ledgers = manager.informer<LedgerConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: config.namespace, labelSelector: `${LEDGER_LABEL}=true`, resyncMs: 0 });
+
+  const startups = setupStartupController(manager, shared, config, clock);
+  setupTemplateController(manager, shared.templates, clock);
+  setupProviderController(manager, providers, config.namespace, clock);
+
+  const changed: ((startup: string) => void)[] = [];
+  const ledger = new LedgerStore({
+    client, namespace: config.namespace, holder: manager.identity, clock, logger: manager.logger,
+    onChange: (startup) => changed.forEach((f) => f(startup)),
+    cached: (name) => ledgers.get(name, config.namespace),
+  });
+  const keyring = new TokenKeyring(() => loadTokenKey(client, config.namespace));
+  const caches = { ...shared, providers, jobs, outputs };
+  const gateway = new Gateway({
+    client, caches, keyring, ledger, keys: new ProviderKeys(client, config.namespace, clock),
+    metrics: new GatewayMetrics(manager.metrics.registry), logger: manager.logger.child({ component: 'gateway' }), clock,
+    holder: manager.identity, host: config.bindAddress, port: config.gatewayPort, url: config.gatewayUrl,
+  });
+  const pipeline = setupPipelineController(manager, {
+    caches, budget: budgetView(ledger, clock), tokens: keyring, metrics: new PipelineMetrics(manager.metrics.registry), clock,
+    config: {
+      taskImage: config.taskImage, gatewayUrl: () => gateway.url(), maxTasksPerStartup: config.maxTasksPerStartup,
+      maxRunningTasks: config.maxRunningTasks, taskDeadlineSeconds: config.taskDeadlineSeconds,
+      retry: { maxAttempts: config.taskMaxAttempts, backoff: { baseMs: 10_000, maxMs: 300_000 } },
+    },
+  });
+  const usage = setupUsageStatusController(manager, { startups: shared.startups, ledger, clock });
+  changed.push(pipeline.usageChanged, usage.changed);
+
+  manager.leaderRunnable(gateway);
+  const label = config.labelLeaderPod ? leaderPodLabel(client, config.namespace, manager.identity, manager.logger) : undefined;
+  if (label) manager.leaderRunnable(label);
+  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, run: async () => { await label?.clear(); return manager.run(); } };
+}

@@ -1,0 +1,78 @@
+import type { KubeObject } from '../kube/client.ts';
+import { childMetadata, type StartupRef } from '../provisioning/metadata.ts';
+import { startupNamespace, type TaskType } from '../api/index.ts';
+import {
+  OUTPUT_ATTEMPT_ANNOTATION, OUTPUT_FINISHED_ANNOTATION, OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY, OUTPUT_MODEL_ANNOTATION,
+  OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, OUTPUT_WORK_ITEMS_ANNOTATION, TASK_LABEL, outputConfigMapName,
+} from './names.ts';
+import type { OutputView } from './state.ts';
+
+/** Past this, the Markdown rendering is left out: the ConfigMap must stay under the API server's 1 MiB limit. */
+const MAX_CONFIGMAP_BYTES = 900 * 1024;
+
+export type StoredOutput = {
+  task: string;
+  type: TaskType;
+  output: unknown;
+  markdown: string;
+  provider: string;
+  model: string;
+  quality: number;
+  attempt: number;
+  finishedAt: string;
+  workItems?: number;
+};
+
+/**
+ * A task's validated output as a ConfigMap of the startup's namespace: the JSON, a
+ * Markdown rendering for people, and in annotations what the scheduler needs (so it can
+ * watch outputs as metadata only). Owned by the Startup: deleting it deletes them.
+ */
+export function desiredOutputConfigMap(startup: StartupRef, o: StoredOutput): KubeObject {
+  const json = JSON.stringify(o.output, null, 2);
+  const markdown = Buffer.byteLength(json) + Buffer.byteLength(o.markdown) <= MAX_CONFIGMAP_BYTES
+    ? o.markdown
+    : `# ${o.task}\n\nThe output is too large to render here; see ${OUTPUT_JSON_KEY}.\n`;
+  const metadata = childMetadata(startup, outputConfigMapName(o.task), startupNamespace(startup.name), { [TASK_LABEL]: o.task, [OUTPUT_LABEL]: 'true' });
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      ...metadata,
+      annotations: {
+        [OUTPUT_PROVIDER_ANNOTATION]: o.provider,
+        [OUTPUT_MODEL_ANNOTATION]: o.model,
+        [OUTPUT_QUALITY_ANNOTATION]: o.quality.toFixed(3),
+        [OUTPUT_ATTEMPT_ANNOTATION]: String(o.attempt),
+        [OUTPUT_FINISHED_ANNOTATION]: o.finishedAt,
+        ...(o.workItems !== undefined ? { [OUTPUT_WORK_ITEMS_ANNOTATION]: String(o.workItems) } : {}),
+      },
+    },
+    data: { [OUTPUT_JSON_KEY]: json, [OUTPUT_MARKDOWN_KEY]: markdown },
+  };
+}
+
+/**
+ * Whether an object of a startup's namespace belongs to this Startup and not to an
+ * earlier one of the same name, whose namespace and children may still be going away.
+ */
+export function ownedBy(uid: string | undefined): (obj: KubeObject) => boolean {
+  return (obj) => uid !== undefined && (obj.metadata.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true);
+}
+
+/** An output ConfigMap (metadata is enough) as the scheduler sees it. */
+export function outputView(cm: KubeObject): OutputView | undefined {
+  const task = cm.metadata.labels?.[TASK_LABEL];
+  if (!task) return undefined;
+  const a = cm.metadata.annotations ?? {};
+  const num = (v: string | undefined) => (v === undefined || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
+  return {
+    name: task,
+    provider: a[OUTPUT_PROVIDER_ANNOTATION],
+    model: a[OUTPUT_MODEL_ANNOTATION],
+    quality: num(a[OUTPUT_QUALITY_ANNOTATION]),
+    attempt: num(a[OUTPUT_ATTEMPT_ANNOTATION]),
+    finishedAt: a[OUTPUT_FINISHED_ANNOTATION],
+    workItems: num(a[OUTPUT_WORK_ITEMS_ANNOTATION]),
+  };
+}

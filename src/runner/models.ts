@@ -1,0 +1,94 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
+import type { TaskType } from '../api/index.ts';
+import type { ProviderOffer } from '../gateway/protocol.ts';
+import { TASK_OUTPUT_SCHEMAS } from '../tasks/schemas.ts';
+
+export type Prompt = { system: string; user: string };
+
+/** One model answer: the JSON text of the output, and what came with it. */
+export type Answer = { text: string; model: string; refusal?: string; citations: { title: string; url: string }[] };
+
+export type CallOptions = {
+  gatewayUrl: string;
+  token: string;
+  type: TaskType;
+  maxOutputTokens: number;
+  timeoutMs: number;
+  /** JSON mode instead of json_schema, for OpenAI-compatible servers that have no structured output. */
+  jsonMode?: boolean;
+};
+
+/**
+ * Asks a provider for a task's output through the gateway, with the official SDK of its
+ * wire format pointed at the gateway (the token is the SDK's API key; the real key
+ * never leaves the operator), using the format's structured output: OpenAI's
+ * `response_format` json_schema built from the task type's zod schema, Anthropic's
+ * forced tool whose `input_schema` is that schema. Streamed, so a long answer keeps the
+ * connection busy and the gateway meters it as it passes. The SDKs' own retries are off:
+ * which errors to retry is the runner's decision (see classify.ts).
+ */
+export async function askModel(offer: ProviderOffer, prompt: Prompt, o: CallOptions): Promise<Answer> {
+  return offer.format === 'anthropic' ? askAnthropic(offer, prompt, o) : askOpenAI(offer, prompt, o);
+}
+
+async function askOpenAI(offer: ProviderOffer, prompt: Prompt, o: CallOptions): Promise<Answer> {
+  const client = new OpenAI({ apiKey: o.token, baseURL: `${o.gatewayUrl}${offer.basePath}`, maxRetries: 0, timeout: o.timeoutMs });
+  const format = zodResponseFormat(TASK_OUTPUT_SCHEMAS[o.type], o.type);
+  const system = o.jsonMode
+    ? `${prompt.system}\n\nAnswer with one JSON object matching this JSON Schema:\n${JSON.stringify(format.json_schema.schema)}`
+    : prompt.system;
+  const stream = client.chat.completions.stream({
+    model: offer.model,
+    messages: [{ role: 'system', content: system }, { role: 'user', content: prompt.user }],
+    // A plain copy: the helper's object would make the SDK parse (and throw on) the answer itself; the runner validates it.
+    response_format: o.jsonMode ? { type: 'json_object' } : { type: 'json_schema', json_schema: format.json_schema },
+    ...(offer.type === 'openai' ? { max_completion_tokens: o.maxOutputTokens } : { max_tokens: o.maxOutputTokens }),
+    stream_options: { include_usage: true },
+  });
+  const completion = await stream.finalChatCompletion();
+  const message = completion.choices[0]?.message;
+  const extra = completion as unknown as { citations?: unknown; search_results?: unknown };
+  return {
+    text: message?.content ?? '',
+    model: completion.model || offer.model,
+    ...(message?.refusal ? { refusal: message.refusal } : {}),
+    citations: citationsOf(extra.search_results, extra.citations),
+  };
+}
+
+async function askAnthropic(offer: ProviderOffer, prompt: Prompt, o: CallOptions): Promise<Answer> {
+  const client = new Anthropic({ apiKey: o.token, baseURL: `${o.gatewayUrl}${offer.basePath}`, maxRetries: 0, timeout: o.timeoutMs });
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(TASK_OUTPUT_SCHEMAS[o.type]) as Record<string, unknown>;
+  const tool = `submit_${o.type}`;
+  const stream = client.messages.stream({
+    model: offer.model,
+    max_tokens: o.maxOutputTokens,
+    system: prompt.system,
+    messages: [{ role: 'user', content: prompt.user }],
+    tools: [{ name: tool, description: `Submit the ${o.type} output.`, input_schema: schema as Anthropic.Tool.InputSchema }],
+    tool_choice: { type: 'tool', name: tool },
+  });
+  const message = await stream.finalMessage();
+  const use = message.content.find((b) => b.type === 'tool_use');
+  const text = message.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('');
+  return {
+    text: use ? JSON.stringify(use.input) : text,
+    model: message.model || offer.model,
+    ...(message.stop_reason === 'refusal' ? { refusal: text || 'the model refused' } : {}),
+    citations: [],
+  };
+}
+
+/** Perplexity's sources: `search_results` with titles when present, else bare `citations` URLs. */
+function citationsOf(results: unknown, urls: unknown): { title: string; url: string }[] {
+  if (Array.isArray(results)) {
+    return results
+      .filter((r): r is { title?: unknown; url: unknown } => typeof r === 'object' && r !== null && typeof (r as { url?: unknown }).url === 'string')
+      .map((r) => ({ title: typeof r.title === 'string' && r.title ? r.title : String(r.url), url: String(r.url) }));
+  }
+  if (Array.isArray(urls)) return urls.filter((u): u is string => typeof u === 'string').map((url) => ({ title: url, url }));
+  return [];
+}
