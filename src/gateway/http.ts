@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GATEWAY_ERROR_HEADER, type GatewayError } from './protocol.ts';
+import { GATEWAY_ERROR_HEADER, type GatewayError } from '../protocol/task.ts';
 import type { WireFormat } from './metering.ts';
 
 export class BodyTooLargeError extends Error {

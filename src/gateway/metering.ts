@@ -1,7 +1,8 @@
 import { tokenCostMicros } from '../api/money.ts';
+import type { WireFormat } from '../protocol/task.ts';
 
-/** The two wire formats the gateway speaks: OpenAI chat completions (also Perplexity, vLLM, Ollama...) and Anthropic messages. */
-export type WireFormat = 'openai' | 'anthropic';
+export type { WireFormat };
+
 
 export type Prices = { inputMicrosPerMillion: number; outputMicrosPerMillion: number };
 

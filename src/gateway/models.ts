@@ -11,7 +11,7 @@ import type { LedgerStore } from './ledger-store.ts';
 import type { Outcome } from './ledger.ts';
 import { BadCallError, StreamMeter, costMicros, prepareCall, usageFromBody, worstCaseMicros, type PreparedCall, type Prices, type TokenUsage, type WireFormat } from './metering.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { BUDGET_KIND_HEADER, BUDGET_RESETS_HEADER } from './protocol.ts';
+import { BUDGET_KIND_HEADER, BUDGET_RESETS_HEADER } from '../protocol/task.ts';
 import type { ProviderKeys } from './keys.ts';
 
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;

@@ -26,7 +26,7 @@ import { ModelProxy, wireFormatOf } from './models.ts';
 import {
   FAILURE_PATH, OUTPUT_PATH, PROVIDERS_PREFIX, TASK_PATH,
   type FailureReport, type OutputReport, type ProviderOffer, type TaskAssignment,
-} from './protocol.ts';
+} from '../protocol/task.ts';
 
 export type GatewayCaches = {
   startups: Informer<Startup>;

@@ -25,6 +25,8 @@ export type Operator = {
   gateway: Gateway;
   pipeline: PipelineReconciler;
   ledger: LedgerStore;
+  /** Mints and checks task tokens. */
+  keyring: TokenKeyring;
   /** Runs until SIGTERM (exit code 0) or a lost Lease (1). */
   run(): Promise<number>;
 };
@@ -79,5 +81,5 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   manager.leaderRunnable(gateway);
   const label = config.labelLeaderPod ? leaderPodLabel(client, config.namespace, manager.identity, manager.logger) : undefined;
   if (label) manager.leaderRunnable(label);
-  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, run: async () => { await label?.clear(); return manager.run(); } };
+  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, keyring, run: async () => { await label?.clear(); return manager.run(); } };
 }

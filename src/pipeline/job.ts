@@ -3,16 +3,13 @@ import type { KubeObject } from '../kube/client.ts';
 import { childMetadata, type StartupRef } from '../provisioning/metadata.ts';
 import { quarterOfQuota, type StartupResources } from '../provisioning/quota.ts';
 import { TASK_SERVICE_ACCOUNT } from '../provisioning/service-account.ts';
-import { JOB_ENDING_EXIT_CODES } from '../runner/exit-codes.ts';
+import { GATEWAY_URL_ENV, JOB_ENDING_EXIT_CODES, TASK_TOKEN_ENV, type FailureKind } from '../protocol/task.ts';
 import {
   ATTEMPT_LABEL, FAILURE_KIND_ANNOTATION, FAILURE_MESSAGE_ANNOTATION, FAILURE_REASON_ANNOTATION, PROVIDER_ANNOTATION, TASK_LABEL,
   jobName, tokenSecretName,
 } from './names.ts';
 
 export const TASK_CONTAINER = 'task';
-/** The gateway's address and the attempt's token, as the runner reads them. */
-export const GATEWAY_URL_ENV = 'SF_GATEWAY_URL';
-export const TASK_TOKEN_ENV = 'SF_TASK_TOKEN';
 export const TOKEN_KEY = 'token';
 /** A finished attempt whose output is stored stays this long for `kubectl logs`, then goes (its token Secret with it). */
 export const FINISHED_JOB_TTL_SECONDS = 300;
@@ -100,8 +97,6 @@ export function desiredTokenSecret(startup: StartupRef, job: { name: string; uid
     stringData: { [TOKEN_KEY]: token },
   };
 }
-
-export type FailureKind = 'permanent' | 'transient' | 'budget' | 'revoked';
 
 /** How an attempt's Job stands, from its conditions and the gateway's annotations. */
 export type JobView = {

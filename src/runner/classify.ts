@@ -1,5 +1,5 @@
 import { retryAfterMs } from '../lib/retry-after.ts';
-import { GATEWAY_ERROR_HEADER } from '../gateway/protocol.ts';
+import { GATEWAY_ERROR_HEADER } from '../protocol/task.ts';
 
 /**
  * What a failed call means for the attempt, each with its own answer (one retry policy

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import type { TaskType } from '../api/index.ts';
-import type { ProviderOffer } from '../gateway/protocol.ts';
+import type { ProviderOffer } from '../protocol/task.ts';
 import { TASK_OUTPUT_SCHEMAS } from '../tasks/schemas.ts';
 
 export type Prompt = { system: string; user: string };

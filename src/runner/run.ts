@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskType } from '../api/index.ts';
-import { FAILURE_PATH, GATEWAY_ERROR_HEADER, OUTPUT_PATH, TASK_PATH, type FailureReport, type OutputReport, type ProviderOffer, type TaskAssignment } from '../gateway/protocol.ts';
+import {
+  ExitCode, FAILURE_PATH, GATEWAY_ERROR_HEADER, GATEWAY_URL_ENV, OUTPUT_PATH, TASK_PATH, TASK_TOKEN_ENV,
+  type FailureReport, type OutputReport, type ProviderOffer, type TaskAssignment,
+} from '../protocol/task.ts';
 import { backoffDelay } from '../lib/rate-limit.ts';
 import type { Logger } from '../observability/logger.ts';
-import { GATEWAY_URL_ENV, TASK_TOKEN_ENV } from '../pipeline/job.ts';
 import { renderPrompt } from '../tasks/prompts.ts';
 import { scoreOutput } from '../tasks/rubric.ts';
 import type { TaskOutput } from '../tasks/schemas.ts';
 import { validateOutput } from '../tasks/validate.ts';
 import { classify, type Classified } from './classify.ts';
-import { ExitCode } from './exit-codes.ts';
 import { askModel, type Answer, type Prompt } from './models.ts';
 
 export type RunnerSettings = {
@@ -126,6 +127,8 @@ async function askProvider(
   const type = assignment.input.task.type;
   let jsonMode = false;
   let retries = 0;
+  let unreachableSince: number | undefined;
+  let waits = 0;
   let asked = prompt;
   for (let ask = 0; ask <= assignment.reasks;) {
     let answer: Answer;
@@ -141,6 +144,20 @@ async function askProvider(
         continue;
       }
       if (c.kind !== 'transient') return { ok: false, failure: c };
+      if (c.reason === 'ConnectionFailed') {
+        // No answer at all: the gateway itself is away (a restart, a failover). Wait for it
+        // rather than spend this provider's retries on it, as long as it may take.
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince < settings.gatewayPatienceMs) {
+          const wait = backoffDelay(Math.min(waits++, 4), { ...settings.backoff, jitter: 0.5 });
+          log.warn({ provider: offer.name, retryInMs: wait }, `no answer from the gateway: ${c.message}`);
+          await sleep(wait);
+          continue;
+        }
+        return { ok: false, failure: c };
+      }
+      unreachableSince = undefined;
+      waits = 0;
       const wait = c.retryAfterMs ?? backoffDelay(retries, { ...settings.backoff, jitter: 0.5 });
       if (retries >= settings.transientRetries || wait > settings.maxRetryAfterMs) return { ok: false, failure: c };
       retries++;

@@ -277,11 +277,16 @@ export class Informer<T extends KubeObject = KubeObject> {
     return state;
   }
 
+  /** Hands every cached object to `update` now, as the periodic resync does. */
+  resync(): void {
+    if (this.synced) for (const obj of this.cache.values()) this.emit((h) => h.update?.(obj, obj));
+  }
+
   private scheduleResync(): void {
     const every = this.o.resyncMs ?? 0;
     if (every <= 0) return;
     this.resyncTimer = this.clock.setTimeout(() => {
-      if (this.synced) for (const obj of this.cache.values()) this.emit((h) => h.update?.(obj, obj));
+      this.resync();
       this.scheduleResync();
     }, every);
   }

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { renderScaffold, type RenderInput } from './index.ts';
+import type { RenderInput } from './context.ts';
+import { renderScaffold } from './scaffold.ts';
 
 /** Runs one render off the main thread, so a runaway template can be stopped from outside. */
 parentPort?.once('message', (input: RenderInput) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, uniqueName, waitFor } from '../../support/cluster.ts';
 import type { Startup } from '../../../src/api/index.ts';
 import { bytes, cpuMillis } from '../../../src/provisioning/quantity.ts';
-import { apply, condition, isProvisioned, startFactory, type TestFactory } from './operator.ts';
+import { apply, condition, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
 
 // Fifteen node ports for five NodePort Startups of three services each, and a capacity of
 // exactly five default-sized Startups: a sixth fits neither.

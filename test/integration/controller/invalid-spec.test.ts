@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../support/cluster.ts';
-import { apply, condition, startFactory, type TestFactory } from './operator.ts';
+import { apply, condition, startFactory, type TestFactory } from '../../support/factory.ts';
 
 let factory: TestFactory;
 

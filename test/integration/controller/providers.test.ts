@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { kubectl, uniqueName, waitForObject } from '../../support/cluster.ts';
-import { apply, startFactory, type TestFactory } from './operator.ts';
+import { apply, startFactory, type TestFactory } from '../../support/factory.ts';
 
 let factory: TestFactory;
 let namespace: string;

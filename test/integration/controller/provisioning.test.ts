@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, uniqueName, waitFor, waitForGone } from '../../support/cluster.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
-import { apply, condition, isProvisioned, startFactory, type TestFactory } from './operator.ts';
+import { apply, condition, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
 
 // A pool of four node ports, private to this file: one NodePort Startup (three services)
 // fits, a second cannot until the first is gone.

@@ -1,12 +1,42 @@
 /**
- * The wire contract between the AI gateway (in the operator) and `startup-factory task
- * run` (in each task Job). A Job knows two things: the gateway's URL and its attempt's
- * token; everything else it asks for here.
+ * The contract between the operator (its scheduler and AI gateway) and `startup-factory
+ * task run` (in each task Job), on its own so neither side imports the other. A Job
+ * knows two things, from its environment: the gateway's URL and its attempt's token;
+ * everything else it asks the gateway for; how it ended, its exit code says.
  */
 import type { ProviderType } from '../api/index.ts';
-import type { FailureKind } from '../pipeline/job.ts';
 import type { TaskInput } from '../tasks/input.ts';
-import type { WireFormat } from './metering.ts';
+
+/** Where the runner finds the gateway, and the Secret-held token of its attempt. */
+export const GATEWAY_URL_ENV = 'SF_GATEWAY_URL';
+export const TASK_TOKEN_ENV = 'SF_TASK_TOKEN';
+
+/**
+ * How `startup-factory task run` ends, which the Job's podFailurePolicy reads: a
+ * transient failure lets the Job try another pod, every other failure ends the Job at
+ * once (retrying cannot help, or the attempt must stop).
+ */
+export const ExitCode = {
+  Succeeded: 0,
+  /** Upstream trouble that may pass (429, 5xx, timeouts, resets) outlasted the retries. */
+  Transient: 1,
+  /** The runner was started wrong (no gateway URL or token): a bug in the Job, not in the task. */
+  Usage: 2,
+  /** 401, 403, 400, a refusal, or output that stays invalid: the task fails with a typed reason. */
+  Permanent: 3,
+  /** A budget ran out: the attempt stops cleanly and the task waits for the window to reset. */
+  BudgetExceeded: 4,
+  /** The gateway no longer accepts this attempt's token (it finished or was replaced). */
+  Revoked: 5,
+} as const;
+
+export const JOB_ENDING_EXIT_CODES: readonly number[] = [ExitCode.Usage, ExitCode.Permanent, ExitCode.BudgetExceeded, ExitCode.Revoked];
+
+/** How an attempt failed, as the runner reports it and the scheduler acts on it. */
+export type FailureKind = 'permanent' | 'transient' | 'budget' | 'revoked';
+
+/** The two wire formats the gateway speaks: OpenAI chat completions (also Perplexity, vLLM, Ollama...) and Anthropic messages. */
+export type WireFormat = 'openai' | 'anthropic';
 
 export const TASK_PATH = '/v1/task';
 export const OUTPUT_PATH = '/v1/task/output';

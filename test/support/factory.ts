@@ -1,21 +1,23 @@
 import { stringify } from 'yaml';
-import { kubeConfig, kubectl, uniqueName } from '../../support/cluster.ts';
 import { createServer } from 'node:net';
-import { buildOperator } from '../../../src/operator/operator.ts';
-import { setupStartupController, startupInformers, type StartupControllerHandle } from '../../../src/controller/startup-controller.ts';
-import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
-import type { Startup, StartupSpecInput } from '../../../src/api/index.ts';
-import { getCondition } from '../../../src/api/conditions.ts';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { createLogger } from '../../../src/observability/logger.ts';
-import { Metrics } from '../../../src/observability/metrics.ts';
-import { parseOperatorConfig } from '../../../src/operator/config.ts';
-import { loadTemplateDir, templateDir, toStartupTemplate } from '../../../src/templates/load.ts';
+import type { Writable } from 'node:stream';
+import { kubeConfig, kubectl, uniqueName, waitFor } from './cluster.ts';
+import { buildOperator, type Operator as FullOperator } from '../../src/operator/operator.ts';
+import { setupStartupController, startupInformers } from '../../src/controller/startup-controller.ts';
+import type { Clock } from '../../src/lib/clock.ts';
+import { Manager, type ManagerOptions } from '../../src/runtime/manager.ts';
+import type { Startup, StartupSpecInput } from '../../src/api/index.ts';
+import { getCondition } from '../../src/api/conditions.ts';
+import { KubeClient } from '../../src/kube/client.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
+import { parseOperatorConfig } from '../../src/operator/config.ts';
+import { loadTemplateDir, templateDir, toStartupTemplate } from '../../src/templates/load.ts';
 
 const RUN_LABEL = 'test.startupfactory.dev/run';
 
-/** The operator's parts a test reads; the rest of it runs too, unless `startupControllerOnly`. */
-export type Operator = { manager: Manager; startups: StartupControllerHandle };
+/** The operator a test runs: all of it, or its Startup controller alone (`startupControllerOnly`). */
+export type Operator = Pick<FullOperator, 'manager' | 'startups'> & Partial<Omit<FullOperator, 'manager' | 'startups'>>;
 
 /** A free port, so each file's gateway has one that stays the same across the operator's restarts (task Jobs keep its URL). */
 export async function freePort(): Promise<number> {
@@ -32,6 +34,8 @@ export async function freePort(): Promise<number> {
  */
 export type TestFactory = {
   run: string;
+  /** The operator's namespace: provider key Secrets, ledgers, the gateway's key. */
+  namespace: string;
   /** A StartupTemplate of this file's own (the built-in reactnext under a unique name), the default of `manifest`. */
   template: string;
   operator: Operator;
@@ -49,14 +53,24 @@ export type TestFactory = {
  * `startupControllerOnly`: without the StartupTemplate controller, which judges every
  * template in the cluster (other files' too), for a file that counts the operator's writes.
  */
-export async function startFactory(flags: string[], o: { startupControllerOnly?: boolean } = {}): Promise<TestFactory> {
+export type FactoryOptions = {
+  startupControllerOnly?: boolean;
+  /** The operator's clock (a test that controls budget windows shifts it). */
+  clock?: Clock;
+  /** Where the operator's JSON logs go (default: nowhere, or stderr with TEST_LOG_LEVEL=debug). */
+  logs?: Writable;
+};
+
+export async function startFactory(flags: string[], o: FactoryOptions = {}): Promise<TestFactory> {
   const run = uniqueName('run');
   const namespace = uniqueName('sf-op');
   const config = parseOperatorConfig([
     '--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--gateway-port', String(await freePort()),
     '--startup-selector', `${RUN_LABEL}=${run}`, '--log-level', 'silent', ...flags,
   ], {});
-  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
+  const logger = o.logs
+    ? createLogger({ level: 'debug', destination: o.logs })
+    : createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
   const client = new KubeClient(kubeConfig(), { qps: 100, burst: 200, metrics: new Metrics({ defaultMetrics: false }) });
   let stopCurrent: (() => Promise<void>) | undefined;
   const template = uniqueName('tpl');
@@ -65,6 +79,7 @@ export async function startFactory(flags: string[], o: { startupControllerOnly?:
 
   const factory: TestFactory = {
     run,
+    namespace,
     template,
     operator: undefined as unknown as Operator,
     client,
@@ -81,7 +96,7 @@ export async function startFactory(flags: string[], o: { startupControllerOnly?:
         const manager = new Manager({ ...options, config });
         operator = { manager, startups: setupStartupController(manager, startupInformers(manager, config.startupSelector), config) };
       } else {
-        operator = buildOperator(config, options);
+        operator = buildOperator(config, { ...options, ...(o.clock ? { clock: o.clock } : {}) });
       }
       const abort = new AbortController();
       const running = operator.manager.runUntil(abort.signal);
@@ -105,12 +120,14 @@ export async function startFactory(flags: string[], o: { startupControllerOnly?:
     },
     async cleanup() {
       await factory.stop();
-      await kubectl(['delete', 'startups', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
+      await kubectl(['delete', 'startups,aiproviders', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
       await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
       await kubectl(['delete', 'startuptemplate', template, '--ignore-not-found', '--wait=false']);
     },
   };
   await factory.start();
+  // The operator makes its namespace as it starts; provider key Secrets go there.
+  await waitFor(`namespace ${namespace}`, async () => (await client.getOptional({ apiVersion: 'v1', kind: 'Namespace', name: namespace })) !== undefined, 30_000);
   return factory;
 }
 

@@ -1,0 +1,43 @@
+/** Providers and waits for tests that run pipelines through a test factory's operator. */
+import { stringify } from 'yaml';
+import type { Startup } from '../../src/api/index.ts';
+import { uniqueName, waitFor } from './cluster.ts';
+import { apply, type TestFactory } from './factory.ts';
+
+const RUN_LABEL = 'test.startupfactory.dev/run';
+
+export type MockProvider = { name: string; type: 'openai' | 'anthropic' | 'openai-compatible'; baseURL: string; key: string; input: string; output: string };
+
+/** An AIProvider of the factory (its selector label) with its key in a Secret of the operator's namespace. */
+export async function applyProvider(factory: TestFactory, p: MockProvider | { name: string; type: 'offline' }, extra: Record<string, unknown> = {}): Promise<void> {
+  const labels = { [RUN_LABEL]: factory.run };
+  const docs: object[] = [];
+  if (p.type !== 'offline') {
+    docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${p.name}-key`, namespace: factory.namespace }, stringData: { 'api-key': p.key } });
+  }
+  docs.push({
+    apiVersion: 'startupfactory.dev/v1alpha1', kind: 'AIProvider', metadata: { name: p.name, labels },
+    spec: p.type === 'offline'
+      ? { type: 'offline', model: 'offline-v1', maxConcurrency: 50, ...extra }
+      : {
+        type: p.type, model: `${p.type}-mock`, baseURL: p.baseURL, secretRef: { name: `${p.name}-key` },
+        pricing: { inputPerMillionTokens: p.input, outputPerMillionTokens: p.output }, maxConcurrency: 20, timeoutSeconds: 30, ...extra,
+      },
+  });
+  await apply(docs.map((d) => stringify(d)));
+  await waitFor(`provider ${p.name} Ready`, async () => {
+    const provider = await factory.client.getOptional<{ apiVersion: string; kind: string; metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }>(
+      { apiVersion: 'startupfactory.dev/v1alpha1', kind: 'AIProvider', name: p.name });
+    return provider?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  }, 60_000);
+}
+
+export const providerName = (prefix: string) => uniqueName(prefix);
+
+/** Waits until the Startup's phase is one of `phases`; returns it. */
+export function waitForPhase(factory: TestFactory, name: string, phases: string[], timeoutMs = 180_000): Promise<Startup> {
+  return waitFor(`${name} to reach ${phases.join(' or ')}`, async () => {
+    const s = await factory.get(name);
+    return phases.includes(s.status?.phase ?? '') && s.status?.observedGeneration === s.metadata.generation && s;
+  }, timeoutMs, 500);
+}
