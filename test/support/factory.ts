@@ -36,6 +36,9 @@ export type TestFactory = {
   run: string;
   /** The operator's namespace: provider key Secrets, ledgers, the gateway's key. */
   namespace: string;
+  /** The operator's flags, for a test that runs it as a process of its own (`external`). */
+  flags: string[];
+  gatewayPort: number;
   /** A StartupTemplate of this file's own (the built-in reactnext under a unique name), the default of `manifest`. */
   template: string;
   operator: Operator;
@@ -59,15 +62,19 @@ export type FactoryOptions = {
   clock?: Clock;
   /** Where the operator's JSON logs go (default: nowhere, or stderr with TEST_LOG_LEVEL=debug). */
   logs?: Writable;
+  /** The test runs the operator itself (OperatorProcess); the factory starts none and makes its namespace. */
+  external?: boolean;
 };
 
 export async function startFactory(flags: string[], o: FactoryOptions = {}): Promise<TestFactory> {
   const run = uniqueName('run');
   const namespace = uniqueName('sf-op');
-  const config = parseOperatorConfig([
-    '--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--gateway-port', String(await freePort()),
-    '--startup-selector', `${RUN_LABEL}=${run}`, '--log-level', 'silent', ...flags,
-  ], {});
+  const gatewayPort = await freePort();
+  const operatorFlags = [
+    '--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1',
+    '--startup-selector', `${RUN_LABEL}=${run}`, ...flags,
+  ];
+  const config = parseOperatorConfig([...operatorFlags, '--gateway-port', String(gatewayPort), '--log-level', 'silent'], {});
   const logger = o.logs
     ? createLogger({ level: 'debug', destination: o.logs })
     : createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
@@ -80,10 +87,13 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
   const factory: TestFactory = {
     run,
     namespace,
+    flags: operatorFlags,
+    gatewayPort,
     template,
     operator: undefined as unknown as Operator,
     client,
     async start() {
+      if (o.external) return;
       const options: Omit<ManagerOptions, 'config'> = {
         kubeConfig: kubeConfig(),
         logger,
@@ -126,6 +136,7 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
     },
   };
   await factory.start();
+  if (o.external) await kubectl(['create', 'namespace', namespace]);
   // The operator makes its namespace as it starts; provider key Secrets go there.
   await waitFor(`namespace ${namespace}`, async () => (await client.getOptional({ apiVersion: 'v1', kind: 'Namespace', name: namespace })) !== undefined, 30_000);
   return factory;
