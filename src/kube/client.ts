@@ -97,6 +97,8 @@ export class KubeClient {
   private readonly maxThrottleRetries: number;
   private readonly requestTimeoutMs: number;
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
+  /** The connection pool every request shares (see `context`). */
+  private dispatcher: ReturnType<RequestContext['getDispatcher']>;
   private total = 0;
   private mutating = 0;
 
@@ -274,6 +276,19 @@ export class KubeClient {
     }
     if (options.signal) ctx.setSignal(options.signal);
     await this.kubeConfig.applySecurityAuthentication(ctx);
+    // client-node makes a new undici Agent, so a new TLS connection, for every request:
+    // 10 ms or more each, on every reconcile's path and every budget write. The TLS
+    // options (CA, client certificate) are the kubeconfig's and do not change, so the
+    // first Agent serves all requests, with kept-alive connections; credentials that do
+    // change (tokens) travel in headers, which are still applied per request above.
+    const dispatcher = ctx.getDispatcher();
+    if (dispatcher) {
+      this.dispatcher ??= dispatcher;
+      if (dispatcher !== this.dispatcher) {
+        ctx.setDispatcher(this.dispatcher);
+        void dispatcher.close();
+      }
+    }
     return ctx;
   }
 
