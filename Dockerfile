@@ -24,6 +24,11 @@ COPY templates/ ./templates/
 COPY src/ ./src/
 # Task Jobs may name the command (`startup-factory task run`), so it must be on PATH.
 RUN ln -s /app/bin/startup-factory.js /usr/local/bin/startup-factory
+# Every task Job is a fresh process: a compile cache baked into the image (read-only at run
+# time, which Node tolerates) halves its start. `task run` with no token exits at once
+# after loading everything a task needs; `operator --help` loads the operator.
+ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
+RUN (startup-factory task run || true) && startup-factory operator --help > /dev/null
 # A numeric UID lets Kubernetes verify runAsNonRoot without reading /etc/passwd.
 USER 10001:10001
 EXPOSE 8080 8081

@@ -14,6 +14,8 @@ export type PodDeps = {
   serviceAccountKubeconfig(pod: V1Pod): Promise<string | undefined>;
   /** The CLI entrypoint every container's command maps to. */
   cliPath: string;
+  /** What the project image's Dockerfile sets with ENV, under the container's own env. */
+  imageEnv: Record<string, string>;
   scratchDir: string;
   logFile: string;
   /** Called whenever the status changed and should be written. */
@@ -183,6 +185,7 @@ export class PodProcesses {
       HOME: join(this.deps.scratchDir, 'home'),
       TMPDIR: join(this.deps.scratchDir, 'tmp'),
       HOSTNAME: this.pod.metadata?.name,
+      ...this.deps.imageEnv,
       ...Object.fromEntries(vars),
     };
     if (kubeconfig) {

@@ -239,6 +239,8 @@ export class PodRunner {
       sources: this.envSources(),
       serviceAccountKubeconfig: (p) => this.serviceAccountKubeconfig(p),
       cliPath: this.opts.cliPath,
+      // The image bakes a compile cache in (Dockerfile); here one shared directory plays it.
+      imageEnv: { NODE_COMPILE_CACHE: join(this.opts.stateDir, 'node-compile-cache') },
       scratchDir: this.scratchDir(pod),
       logFile: join(this.opts.stateDir, 'logs', `${base}.log`),
       changed: () => {

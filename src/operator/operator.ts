@@ -8,7 +8,7 @@ import { LEDGER_LABEL, LedgerStore, type LedgerConfigMap } from '../gateway/ledg
 import { GatewayMetrics } from '../gateway/metrics.ts';
 import { Gateway } from '../gateway/server.ts';
 import { setupUsageStatusController } from '../gateway/usage-status.ts';
-import type { KubeObject } from '../kube/client.ts';
+import { KubeClient, type KubeObject } from '../kube/client.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { setupPipelineController, type PipelineReconciler } from '../pipeline/controller.ts';
 import { PipelineMetrics } from '../pipeline/metrics.ts';
@@ -54,16 +54,19 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   setupTemplateController(manager, shared.templates, clock);
   setupProviderController(manager, providers, config.namespace, clock);
 
+  // The gateway's calls to the API server (ledger writes, key reads) are on every model
+  // call's path: a client of their own, so they never wait behind reconciles for the limiter.
+  const gatewayClient = new KubeClient(client.kubeConfig, { qps: config.apiQps, burst: config.apiBurst, metrics: manager.metrics, clock });
   const changed: ((startup: string) => void)[] = [];
   const ledger = new LedgerStore({
-    client, namespace: config.namespace, holder: manager.identity, clock, logger: manager.logger,
+    client: gatewayClient, namespace: config.namespace, holder: manager.identity, clock, logger: manager.logger,
     onChange: (startup) => changed.forEach((f) => f(startup)),
     cached: (name) => ledgers.get(name, config.namespace),
   });
-  const keyring = new TokenKeyring(() => loadTokenKey(client, config.namespace));
+  const keyring = new TokenKeyring(() => loadTokenKey(gatewayClient, config.namespace));
   const caches = { ...shared, providers, jobs, outputs };
   const gateway = new Gateway({
-    client, caches, keyring, ledger, keys: new ProviderKeys(client, config.namespace, clock),
+    client: gatewayClient, caches, keyring, ledger, keys: new ProviderKeys(gatewayClient, config.namespace, clock),
     metrics: new GatewayMetrics(manager.metrics.registry), logger: manager.logger.child({ component: 'gateway' }), clock,
     holder: manager.identity, host: config.bindAddress, port: config.gatewayPort, url: config.gatewayUrl,
   });

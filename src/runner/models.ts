@@ -1,6 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
+import type Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import type { TaskType } from '../api/index.ts';
 import type { ProviderOffer } from '../protocol/task.ts';
@@ -34,7 +32,9 @@ export async function askModel(offer: ProviderOffer, prompt: Prompt, o: CallOpti
   return offer.format === 'anthropic' ? askAnthropic(offer, prompt, o) : askOpenAI(offer, prompt, o);
 }
 
+// Each SDK takes a tenth of a second to load, and a task process uses one at most: load it when used.
 async function askOpenAI(offer: ProviderOffer, prompt: Prompt, o: CallOptions): Promise<Answer> {
+  const [{ default: OpenAI }, { zodResponseFormat }] = await Promise.all([import('openai'), import('openai/helpers/zod')]);
   const client = new OpenAI({ apiKey: o.token, baseURL: `${o.gatewayUrl}${offer.basePath}`, maxRetries: 0, timeout: o.timeoutMs });
   const format = zodResponseFormat(TASK_OUTPUT_SCHEMAS[o.type], o.type);
   const system = o.jsonMode
@@ -60,6 +60,7 @@ async function askOpenAI(offer: ProviderOffer, prompt: Prompt, o: CallOptions): 
 }
 
 async function askAnthropic(offer: ProviderOffer, prompt: Prompt, o: CallOptions): Promise<Answer> {
+  const { default: Anthropic } = await import('@anthropic-ai/sdk');
   const client = new Anthropic({ apiKey: o.token, baseURL: `${o.gatewayUrl}${offer.basePath}`, maxRetries: 0, timeout: o.timeoutMs });
   const { $schema: _dialect, ...schema } = z.toJSONSchema(TASK_OUTPUT_SCHEMAS[o.type]) as Record<string, unknown>;
   const tool = `submit_${o.type}`;
