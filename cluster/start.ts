@@ -20,7 +20,8 @@ async function start(): Promise<number> {
   log(`CRDs and built-in templates installed. In another shell:
     export KUBECONFIG=${process.env.KUBECONFIG ?? '<in-cluster>'}${external ? '' : ` PATH=${binDir()}:$PATH`}
     kubectl apply -f examples/aiprovider-offline.yaml -f examples/startup-fintech.yaml
-    kubectl get su -w`);
+    kubectl get su -w                     # Queued -> Provisioning -> Running (TASKS n/m) -> Succeeded
+    npx startup-factory export test-startup --out /tmp/test-startup   # the scaffold and the plan`);
   // Locally there is one operator, so no Lease to wait for unless asked.
   const args = process.argv.slice(2);
   if (!external && !args.some((a) => a.startsWith('--leader-elect'))) args.push('--leader-elect=false');

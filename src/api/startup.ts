@@ -139,3 +139,20 @@ export const startupNameRule = {
   rule: `self.metadata.name.size() <= ${MAX_STARTUP_NAME_LENGTH} && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')`,
   message: `metadata.name must be a lowercase RFC 1123 label of at most ${MAX_STARTUP_NAME_LENGTH} characters (it names the namespace startup-<name>)`,
 };
+
+/** What templates and prompts say about a startup: its description with every optional field as text (empty when unset). */
+export function startupProfile(name: string, spec: Pick<z.output<typeof startupSpecSchema>, 'displayName' | 'industry' | 'category' | 'idea' | 'founder'>) {
+  return {
+    name,
+    displayName: spec.displayName,
+    industry: spec.industry ?? '',
+    category: spec.category ?? '',
+    idea: spec.idea ?? '',
+    founder: {
+      name: spec.founder?.name ?? '',
+      skills: [...(spec.founder?.skills ?? [])],
+      experience: spec.founder?.experience ?? '',
+      goals: spec.founder?.goals ?? '',
+    },
+  };
+}

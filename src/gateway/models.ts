@@ -45,6 +45,7 @@ export type ModelProxyDeps = {
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;
+  /** This process, the holder of the reservations it makes. */
   holder: string;
   offline: OfflineAnswer;
 };

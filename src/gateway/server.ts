@@ -4,8 +4,6 @@ import type { AIProvider, Startup, StartupTemplate, TaskType } from '../api/inde
 import { toKubeTime } from '../api/conditions.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { Logger } from '../observability/logger.ts';
 import { attemptInput } from '../pipeline/input.ts';
 import { FAILURE_KIND_ANNOTATION, FAILURE_MESSAGE_ANNOTATION, FAILURE_REASON_ANNOTATION, OUTPUT_JSON_KEY, outputConfigMapName } from '../pipeline/names.ts';
 import { desiredOutputConfigMap, outputView, ownedBy } from '../pipeline/outputs.ts';
@@ -18,11 +16,8 @@ import { toMarkdown } from '../tasks/markdown.ts';
 import { validateOutput } from '../tasks/validate.ts';
 import { resolveAttempt, type Attempt } from './attempts.ts';
 import { BodyTooLargeError, bearer, readBody, sendGatewayError, sendJson } from './http.ts';
-import type { ProviderKeys } from './keys.ts';
-import type { LedgerStore } from './ledger-store.ts';
 import type { WireFormat } from './metering.ts';
-import type { GatewayMetrics } from './metrics.ts';
-import { ModelProxy, wireFormatOf } from './models.ts';
+import { ModelProxy, wireFormatOf, type ModelProxyDeps } from './models.ts';
 import {
   FAILURE_PATH, OUTPUT_PATH, PROVIDERS_PREFIX, TASK_PATH,
   type FailureReport, type OutputReport, type ProviderOffer, type TaskAssignment,
@@ -36,17 +31,10 @@ export type GatewayCaches = {
   outputs: Informer<KubeObject>;
 };
 
-export type GatewayOptions = {
+export type GatewayOptions = Omit<ModelProxyDeps, 'offline'> & {
   client: KubeClient;
   caches: GatewayCaches;
   keyring: TokenKeyring;
-  ledger: LedgerStore;
-  keys: ProviderKeys;
-  metrics: GatewayMetrics;
-  logger: Logger;
-  clock: Clock;
-  /** This process, the holder of the reservations it makes. */
-  holder: string;
   host: string;
   port: number;
   /** The address task pods use; `http://127.0.0.1:<port>` when unset (pods on this machine, as with the local pod runner). */
@@ -82,7 +70,7 @@ export class Gateway {
     this.#o = options;
     this.#port = options.port;
     this.#proxy = new ModelProxy({
-      ledger: options.ledger, keys: options.keys, metrics: options.metrics, logger: options.logger, clock: options.clock, holder: options.holder,
+      ...options,
       offline: async (attempt) => JSON.stringify(offlineOutput(await this.#input(attempt))),
     });
   }

@@ -11,8 +11,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
  */
 const optionTable = {
   'kubeconfig': { env: 'KUBECONFIG', type: 'string', help: 'kubeconfig file; in-cluster config when unset' },
-  'namespace': { env: 'POD_NAMESPACE', type: 'string', default: 'startup-factory', help: 'namespace the operator runs in (Lease, provider Secrets, gateway)' },
-  'max-active-startups': { env: 'SF_MAX_ACTIVE_STARTUPS', type: 'string', default: '5', help: 'at most this many Startups are admitted (provisioning or running) at once' },
+  'namespace': { env: 'POD_NAMESPACE', type: 'string', default: 'startup-factory', help: 'namespace the operator runs in (Lease, provider key Secrets, budget ledgers, the gateway\'s key)' },
+  'max-active-startups': { env: 'SF_MAX_ACTIVE_STARTUPS', type: 'string', default: '5', help: 'at most this many Startups are being built (provisioning or pipeline running) at once; a finished one frees its slot and keeps its namespace' },
   'capacity-cpu': { env: 'SF_CAPACITY_CPU', type: 'string', help: 'sum of admitted startups\' cpu quotas may not exceed this (default: cluster allocatable)' },
   'capacity-memory': { env: 'SF_CAPACITY_MEMORY', type: 'string', help: 'sum of admitted startups\' memory quotas may not exceed this (default: cluster allocatable)' },
   'node-port-range': { env: 'SF_NODE_PORT_RANGE', type: 'string', default: '30000-30999', help: 'pool of node ports for spec.expose: NodePort, "first-last"' },

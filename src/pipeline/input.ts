@@ -1,4 +1,4 @@
-import type { StartupSpec, StartupTemplate } from '../api/index.ts';
+import { startupProfile, type StartupSpec, type StartupTemplate } from '../api/index.ts';
 import type { TaskInput, WorkItem } from '../tasks/input.ts';
 import { expandPipeline, pipelineOf, type TaskInstance } from './dag.ts';
 import type { OutputView } from './state.ts';
@@ -45,20 +45,7 @@ export async function attemptInput(sources: InputSources, task: string): Promise
     ok: true,
     instance,
     input: {
-      startup: {
-        name: sources.name,
-        displayName: spec.displayName,
-        industry: spec.industry ?? '',
-        category: spec.category ?? '',
-        idea: spec.idea ?? '',
-        founder: {
-          name: spec.founder?.name ?? '',
-          skills: [...(spec.founder?.skills ?? [])],
-          experience: spec.founder?.experience ?? '',
-          goals: spec.founder?.goals ?? '',
-        },
-        template: { name: spec.template, framework: sources.template?.spec?.framework ?? '' },
-      },
+      startup: { ...startupProfile(sources.name, spec), template: { name: spec.template, framework: sources.template?.spec?.framework ?? '' } },
       task: {
         name: instance.name,
         type: instance.task.type,

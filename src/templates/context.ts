@@ -1,5 +1,5 @@
 import type { StartupSpec, StartupStatus, StartupTemplateSpec } from '../api/index.ts';
-import { startupNamespace } from '../api/startup.ts';
+import { startupNamespace, startupProfile } from '../api/startup.ts';
 import { DATABASE_SECRET, databaseName } from '../provisioning/database.ts';
 import { bytes, cpuMillis, formatMillis } from '../provisioning/quantity.ts';
 import { resolveServicePorts } from '../provisioning/services.ts';
@@ -87,19 +87,9 @@ export function buildRenderContext(input: RenderInput): RenderContext {
   const slug = slugify(spec.displayName, name);
   return {
     startup: {
-      name,
-      displayName: spec.displayName,
+      ...startupProfile(name, spec),
       slug,
       identifier: identifierOf(slug),
-      industry: spec.industry ?? '',
-      category: spec.category ?? '',
-      idea: spec.idea ?? '',
-      founder: {
-        name: spec.founder?.name ?? '',
-        skills: [...(spec.founder?.skills ?? [])],
-        experience: spec.founder?.experience ?? '',
-        goals: spec.founder?.goals ?? '',
-      },
     },
     namespace: allocation?.namespace ?? startupNamespace(name),
     template: { name: template.name, framework: template.spec.framework },

@@ -1,6 +1,9 @@
 /** Providers and waits for tests that run pipelines through a test factory's operator. */
 import { stringify } from 'yaml';
 import type { Startup } from '../../src/api/index.ts';
+import type { KubeObject } from '../../src/kube/client.ts';
+import type { AttemptClaims } from '../../src/pipeline/token.ts';
+import { AiFixture } from './ai-fixture/server.ts';
 import { uniqueName, waitFor } from './cluster.ts';
 import { apply, type TestFactory } from './factory.ts';
 
@@ -40,4 +43,40 @@ export function waitForPhase(factory: TestFactory, name: string, phases: string[
     const s = await factory.get(name);
     return phases.includes(s.status?.phase ?? '') && s.status?.observedGeneration === s.metadata.generation && s;
   }, timeoutMs, 500);
+}
+
+/** Mock providers a test file starts, all closed at once at its end. */
+export class Fixtures {
+  readonly #all: AiFixture[] = [];
+
+  async start(options: ConstructorParameters<typeof AiFixture>[0]): Promise<AiFixture> {
+    const f = new AiFixture(options);
+    await f.start();
+    this.#all.push(f);
+    return f;
+  }
+
+  close(): Promise<void> {
+    return Promise.all(this.#all.map((f) => f.close())).then(() => undefined);
+  }
+}
+
+/**
+ * A Job of the task, as the scheduler would make it for an attempt but kept suspended
+ * (so no pod runs): its name and uid are what a token is minted for, letting a test
+ * drive the gateway itself.
+ */
+export async function suspendedAttemptJob(factory: TestFactory, startup: Startup, task: string): Promise<AttemptClaims> {
+  const namespace = `startup-${startup.metadata.name}`;
+  const name = `${task}-1`;
+  const created = await factory.client.create<KubeObject>({
+    apiVersion: 'batch/v1', kind: 'Job',
+    metadata: {
+      name, namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'startup-factory', 'startupfactory.dev/startup': startup.metadata.name, 'startupfactory.dev/task': task, 'startupfactory.dev/attempt': '1' },
+      ownerReferences: [{ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', name: startup.metadata.name, uid: startup.metadata.uid!, controller: true }],
+    },
+    spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'task', image: 'startup-factory:test', args: ['debug', 'exit', '0'] }] } } },
+  });
+  return { namespace, job: name, uid: created.metadata.uid! };
 }

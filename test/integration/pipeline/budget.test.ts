@@ -6,23 +6,15 @@
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseUsd, type Startup } from '../../../src/api/index.ts';
-import { AiFixture } from '../../support/ai-fixture/server.ts';
 import { validOutput } from '../../support/ai-fixture/replies.ts';
-import type { KubeObject } from '../../../src/kube/client.ts';
 import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, condition, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
-import { applyProvider, type MockProvider } from '../../support/pipeline.ts';
+import { Fixtures, applyProvider, type MockProvider, suspendedAttemptJob } from '../../support/pipeline.ts';
 import { ShiftedClock } from '../../support/shifted-clock.ts';
 
 const factories: TestFactory[] = [];
-const fixtures: AiFixture[] = [];
+const fixtures = new Fixtures();
 
-async function fixture(options: ConstructorParameters<typeof AiFixture>[0]): Promise<AiFixture> {
-  const f = new AiFixture(options);
-  await f.start();
-  fixtures.push(f);
-  return f;
-}
 
 async function factoryWith(flags: string[], clock?: ShiftedClock): Promise<TestFactory> {
   const f = await startFactory(flags, clock ? { clock } : {});
@@ -32,13 +24,13 @@ async function factoryWith(flags: string[], clock?: ShiftedClock): Promise<TestF
 
 afterAll(async () => {
   await Promise.all(factories.map((f) => f.cleanup()));
-  await Promise.all(fixtures.map((f) => f.close()));
+  await fixtures.close();
 });
 
 describe('budgets', () => {
   it('stops the pipeline at a tiny costPerDay, BudgetExceeded and not Failed, with no call beyond it', async () => {
     const factory = await factoryWith([]);
-    const upstream = await fixture({ apiKey: 'sk-budget', reply: validOutput });
+    const upstream = await fixtures.start({ apiKey: 'sk-budget', reply: validOutput });
     const p: MockProvider = { name: uniqueName('pricey'), type: 'openai', baseURL: `${upstream.url}/v1`, key: 'sk-budget', input: '100.00', output: '100.00' };
     await applyProvider(factory, p);
     const name = uniqueName('thrifty');
@@ -67,7 +59,7 @@ describe('budgets', () => {
   it('lets exactly five of fifty concurrent calls through on a budget that fits five', async () => {
     const factory = await factoryWith([]);
     // Slow enough that all fifty are in flight before any settles.
-    const upstream = await fixture({ apiKey: 'sk-race', latencyMs: 1500, reply: () => ({ content: 'ok', inputTokens: 10, outputTokens: 10 }) });
+    const upstream = await fixtures.start({ apiKey: 'sk-race', latencyMs: 1500, reply: () => ({ content: 'ok', inputTokens: 10, outputTokens: 10 }) });
     const p: MockProvider = { name: uniqueName('racy'), type: 'openai', baseURL: `${upstream.url}/v1`, key: 'sk-race', input: '1.00', output: '1000.00' };
     await applyProvider(factory, p);
     const name = uniqueName('racer');
@@ -77,7 +69,7 @@ describe('budgets', () => {
       pipeline: { tasks: [{ name: 'market-research', type: 'research' }] },
     })]);
     const startup = await waitFor('provisioned', async () => { const s = await factory.get(name); return isProvisioned(s) && s; }, 60_000);
-    const token = await attemptToken(factory, startup, 'market-research');
+    const token = await factory.operator.keyring!.mint(await suspendedAttemptJob(factory, startup, 'market-research'));
     const client = new OpenAI({ apiKey: token, baseURL: `${factory.operator.gateway!.url()}/providers/${p.name}/v1`, maxRetries: 0 });
     // Each call may cost up to ~1 USD (1000 output tokens at 1000 USD per million, plus a few input bytes).
     const results = await Promise.allSettled(Array.from({ length: 50 }, () =>
@@ -130,22 +122,3 @@ describe('budgets', () => {
     expect(condition(final, 'BudgetExceeded')?.status).toBe('False');
   });
 });
-
-/**
- * A running attempt's token, as the scheduler would mint it: a Job of the task (kept
- * suspended, so no pod runs) owned by the Startup.
- */
-async function attemptToken(factory: TestFactory, startup: Startup, task: string): Promise<string> {
-  const namespace = `startup-${startup.metadata.name}`;
-  const job = {
-    apiVersion: 'batch/v1', kind: 'Job',
-    metadata: {
-      name: `${task}-1`, namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'startup-factory', 'startupfactory.dev/startup': startup.metadata.name, 'startupfactory.dev/task': task, 'startupfactory.dev/attempt': '1' },
-      ownerReferences: [{ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', name: startup.metadata.name, uid: startup.metadata.uid!, controller: true }],
-    },
-    spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'task', image: 'startup-factory:test', args: ['debug', 'exit', '0'] }] } } },
-  };
-  const created = await factory.client.create(job as unknown as KubeObject);
-  return factory.operator.keyring!.mint({ namespace, job: job.metadata.name, uid: created.metadata.uid! });
-}

@@ -11,16 +11,15 @@ import { parseUsd, tokenCostMicros, type Startup } from '../../../src/api/index.
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { TOKEN_KEY_SECRET, mintToken } from '../../../src/pipeline/token.ts';
 import { paths } from '../../../cluster/paths.ts';
-import { AiFixture } from '../../support/ai-fixture/server.ts';
 import { MOCK_USAGE, validOutput } from '../../support/ai-fixture/replies.ts';
 import { kubectl, uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
 import { OperatorProcess } from '../../support/operator-process.ts';
-import { applyProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
+import { Fixtures, applyProvider, waitForPhase, type MockProvider, suspendedAttemptJob } from '../../support/pipeline.ts';
 
 let factory: TestFactory;
 let operator: OperatorProcess;
-const fixtures: AiFixture[] = [];
+const fixtures = new Fixtures();
 
 beforeAll(async () => {
   factory = await startFactory(['--leader-elect=false'], { external: true });
@@ -31,21 +30,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
   await factory?.cleanup();
-  await Promise.all(fixtures.map((f) => f.close()));
+  await fixtures.close();
 });
 
-async function fixture(options: ConstructorParameters<typeof AiFixture>[0]): Promise<AiFixture> {
-  const f = new AiFixture(options);
-  await f.start();
-  fixtures.push(f);
-  return f;
-}
 
 type Job = KubeObject & { status?: { startTime?: string; completionTime?: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] } };
 
 describe('SIGKILL at random moments', () => {
   it('completes two pipelines with no overlapping attempts, no duplicate Job and every call metered once', async () => {
-    const upstream = await fixture({ apiKey: 'sk-crash', latencyMs: 400, reply: validOutput });
+    const upstream = await fixtures.start({ apiKey: 'sk-crash', latencyMs: 400, reply: validOutput });
     const p: MockProvider = { name: uniqueName('crashy'), type: 'openai', baseURL: `${upstream.url}/v1`, key: 'sk-crash', input: '2.50', output: '10.00' };
     await applyProvider(factory, p);
     const names = [uniqueName('kill-a'), uniqueName('kill-b')];
@@ -90,7 +83,7 @@ describe('SIGKILL at random moments', () => {
   });
 
   it('lets no more than a budget\'s worth of fifty concurrent calls through, with the operator killed mid-flight', async () => {
-    const upstream = await fixture({ apiKey: 'sk-race-kill', latencyMs: 3000, reply: () => ({ content: 'ok', inputTokens: 10, outputTokens: 10 }) });
+    const upstream = await fixtures.start({ apiKey: 'sk-race-kill', latencyMs: 3000, reply: () => ({ content: 'ok', inputTokens: 10, outputTokens: 10 }) });
     const p: MockProvider = { name: uniqueName('racekill'), type: 'openai', baseURL: `${upstream.url}/v1`, key: 'sk-race-kill', input: '1.00', output: '1000.00' };
     await applyProvider(factory, p);
     const name = uniqueName('racekill');
@@ -99,7 +92,9 @@ describe('SIGKILL at random moments', () => {
       pipeline: { tasks: [{ name: 'market-research', type: 'research' }] },
     })]);
     const startup = await waitFor('provisioned', async () => { const s = await factory.get(name); return isProvisioned(s) && s; }, 60_000);
-    const token = await attemptToken(startup, 'market-research');
+    // Minted with the key in the gateway's Secret, as the scheduler (in the operator process) would.
+    const key = await factory.client.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: factory.namespace, name: TOKEN_KEY_SECRET });
+    const token = mintToken(Buffer.from(key.data.key!, 'base64'), await suspendedAttemptJob(factory, startup, 'market-research'));
     const fire = () => {
       const client = new OpenAI({ apiKey: token, baseURL: `http://127.0.0.1:${factory.gatewayPort}/providers/${p.name}/v1`, maxRetries: 0 });
       return Promise.allSettled(Array.from({ length: 50 }, () => client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 })));
@@ -124,21 +119,4 @@ describe('SIGKILL at random moments', () => {
 
 function endOf(job: Job): string | undefined {
   return job.status?.completionTime ?? job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.lastTransitionTime;
-}
-
-/** A running attempt's token, minted with the gateway's key as the scheduler would, for a suspended Job of the task. */
-async function attemptToken(startup: Startup, task: string): Promise<string> {
-  const namespace = `startup-${startup.metadata.name}`;
-  const job = {
-    apiVersion: 'batch/v1', kind: 'Job',
-    metadata: {
-      name: `${task}-1`, namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'startup-factory', 'startupfactory.dev/startup': startup.metadata.name, 'startupfactory.dev/task': task, 'startupfactory.dev/attempt': '1' },
-      ownerReferences: [{ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', name: startup.metadata.name, uid: startup.metadata.uid!, controller: true }],
-    },
-    spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'task', image: 'startup-factory:test', args: ['debug', 'exit', '0'] }] } } },
-  };
-  const created = await factory.client.create(job as unknown as KubeObject);
-  const secret = await factory.client.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: factory.namespace, name: TOKEN_KEY_SECRET });
-  return mintToken(Buffer.from(secret.data.key!, 'base64'), { namespace, job: job.metadata.name, uid: created.metadata.uid! });
 }

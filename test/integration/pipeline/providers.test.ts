@@ -10,17 +10,11 @@ import { AiFixture, type Fault, type FixtureRequest } from '../../support/ai-fix
 import { MOCK_USAGE, validOutput } from '../../support/ai-fixture/replies.ts';
 import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, condition, startFactory, type TestFactory } from '../../support/factory.ts';
-import { applyProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
+import { Fixtures, applyProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
 
 let factory: TestFactory;
-const fixtures: AiFixture[] = [];
+const fixtures = new Fixtures();
 
-async function fixture(options: ConstructorParameters<typeof AiFixture>[0]): Promise<AiFixture> {
-  const f = new AiFixture(options);
-  await f.start();
-  fixtures.push(f);
-  return f;
-}
 
 async function provider(name: string, type: MockProvider['type'], f: AiFixture, key: string, input: string, output: string): Promise<MockProvider> {
   const p: MockProvider = { name: uniqueName(name), type, baseURL: type === 'anthropic' || type === 'openai-compatible' ? f.url : `${f.url}/v1`, key, input, output };
@@ -54,13 +48,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await factory?.cleanup();
-  await Promise.all(fixtures.map((f) => f.close()));
+  await fixtures.close();
 });
 
 describe('pipelines on mock providers', () => {
   it('bills OpenAI and Anthropic calls exactly, to the micro-dollar, with the real keys and structured output', async () => {
-    const openaiFix = await fixture({ apiKey: 'sk-openai-test', reply: validOutput });
-    const anthropicFix = await fixture({ apiKey: 'sk-ant-test', reply: validOutput });
+    const openaiFix = await fixtures.start({ apiKey: 'sk-openai-test', reply: validOutput });
+    const anthropicFix = await fixtures.start({ apiKey: 'sk-ant-test', reply: validOutput });
     const oa = await provider('oa', 'openai', openaiFix, 'sk-openai-test', '2.50', '10.00');
     const an = await provider('an', 'anthropic', anthropicFix, 'sk-ant-test', '3.00', '15.00');
     const name = uniqueName('exact');
@@ -102,7 +96,7 @@ describe('pipelines on mock providers', () => {
 
   it('keeps Perplexity\'s citations as the research output\'s sources', async () => {
     const citations = ['https://example.org/payments-report-2026', 'https://example.org/fx-margins'];
-    const pplxFix = await fixture({
+    const pplxFix = await fixtures.start({
       apiKey: 'pplx-test',
       reply: (req: FixtureRequest) => ({ ...validOutput(req), extra: { citations, search_results: citations.map((url, i) => ({ title: `Source ${i + 1}`, url })) } }),
     });
@@ -132,8 +126,8 @@ describe('pipelines on mock providers', () => {
       faulted.set(key, (faulted.get(key) ?? 0) + 1);
       return faults[Math.floor(random() * faults.length)];
     };
-    const a = await fixture({ apiKey: 'sk-flaky-a', reply: validOutput, fault: fault('a') });
-    const b = await fixture({ apiKey: 'sk-flaky-b', reply: validOutput, fault: fault('b') });
+    const a = await fixtures.start({ apiKey: 'sk-flaky-a', reply: validOutput, fault: fault('a') });
+    const b = await fixtures.start({ apiKey: 'sk-flaky-b', reply: validOutput, fault: fault('b') });
     const first = await provider('flaky-oa', 'openai', a, 'sk-flaky-a', '2.50', '10.00');
     const second = await provider('flaky-an', 'anthropic', b, 'sk-flaky-b', '3.00', '15.00');
     const name = uniqueName('flaky');
@@ -151,7 +145,7 @@ describe('pipelines on mock providers', () => {
   });
 
   it('fails fast with the typed reason on a 401, without retrying it', async () => {
-    const strict = await fixture({ apiKey: 'sk-the-right-one', reply: validOutput });
+    const strict = await fixtures.start({ apiKey: 'sk-the-right-one', reply: validOutput });
     const wrong = await provider('wrongkey', 'openai', strict, 'sk-a-wrong-one', '2.50', '10.00');
     const name = uniqueName('unauthorized');
     await apply([factory.manifest(name, { displayName: 'No Key', ai: { providers: [wrong.name] }, pipeline: { tasks: [{ name: 'market-research', type: 'research' }] } })]);
