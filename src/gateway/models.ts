@@ -69,11 +69,6 @@ export class ModelProxy {
     this.#d = deps;
   }
 
-  /** Calls upstream right now, across providers. */
-  inFlight(): number {
-    return this.#inFlight.size;
-  }
-
   /** Cuts every call still in flight (the leader is stepping down); each is charged at its reservation. */
   abortAll(): void {
     for (const c of this.#inFlight) c.abort(new Error('the gateway is stopping'));

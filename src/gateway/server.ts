@@ -80,11 +80,6 @@ export class Gateway {
     return this.#o.url ?? `http://127.0.0.1:${this.#port}`;
   }
 
-  /** Model calls forwarded right now. */
-  inFlight(): number {
-    return this.#proxy.inFlight();
-  }
-
   async start(): Promise<void> {
     await this.#o.keyring.key();
     const server = createServer((req, res) => {
@@ -213,7 +208,7 @@ export class Gateway {
     const workItems = type === 'decompose' ? (output as { workItems: unknown[] }).workItems.length : undefined;
     const startup = { name: attempt.startup.metadata.name, uid: attempt.startup.metadata.uid ?? '' };
     const configMap = desiredOutputConfigMap(startup, {
-      task: attempt.job.task, type, output, markdown: toMarkdown(type, attempt.job.task, output as never, attempt.spec.displayName),
+      task: attempt.job.task, output, markdown: toMarkdown(type, attempt.job.task, output as never, attempt.spec.displayName),
       provider: String(report.provider ?? attempt.job.provider ?? ''), model: String(report.model ?? ''), quality, attempt: attempt.job.attempt,
       finishedAt: toKubeTime(new Date(this.#o.clock.now())), ...(workItems !== undefined ? { workItems } : {}),
     });

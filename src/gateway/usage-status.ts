@@ -66,7 +66,11 @@ export function setupUsageStatusController(manager: Manager, deps: { startups: I
     logKeyAs: 'startup',
     reconcile: async (name) => {
       const startup = startups.get(name);
-      if (!startup || startup.metadata.deletionTimestamp) return;
+      if (!startup || startup.metadata.deletionTimestamp) {
+        // Its ledger went with it (garbage collection): forget what was loaded of it.
+        ledger.retain(new Set(startups.list().map((s) => s.metadata.uid ?? '')));
+        return;
+      }
       const state = await ledger.snapshot({ name, uid: startup.metadata.uid ?? '' });
       const now = clock.now();
       const status = usageStatus(startup.status, startup.metadata.generation ?? 0, state, now);
@@ -75,6 +79,6 @@ export function setupUsageStatusController(manager: Manager, deps: { startups: I
       return at === undefined ? undefined : { requeueAfter: at - now + 50 };
     },
   });
-  startups.addHandlers({ add: (s) => controller.enqueue(s.metadata.name) });
+  startups.addHandlers({ add: (s) => controller.enqueue(s.metadata.name), delete: (s) => controller.enqueue(s.metadata.name) });
   return { controller, changed: (startup) => controller.queue.addAfter(startup, 1_000) };
 }

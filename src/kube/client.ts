@@ -121,6 +121,17 @@ export class KubeClient {
     return new ApiClass(this.configuration);
   }
 
+  /**
+   * Starts new requests on fresh connections, for when a connection in the pool has gone
+   * silently dead (a watch that went quiet, a middlebox that dropped state): requests in
+   * flight keep theirs until they end or time out, idle ones close now.
+   */
+  renewConnections(): void {
+    const old = this.dispatcher;
+    this.dispatcher = undefined;
+    void old?.close();
+  }
+
   /** Requests sent so far (retries included): `mutating` counts POST/PUT/PATCH/DELETE. */
   requestCounts(): { total: number; mutating: number } {
     return { total: this.total, mutating: this.mutating };

@@ -6,14 +6,6 @@ export class Semaphore {
   #held = 0;
   readonly #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
 
-  held(): number {
-    return this.#held;
-  }
-
-  waiting(): number {
-    return this.#waiters.length;
-  }
-
   /** Resolves with a release function once a place is free; rejects when `signal` aborts first. */
   async acquire(limit: number, signal?: AbortSignal): Promise<() => void> {
     if (this.#held < limit && this.#waiters.length === 0) {

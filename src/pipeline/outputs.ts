@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/client.ts';
 import { childMetadata, type StartupRef } from '../provisioning/metadata.ts';
-import { startupNamespace, type TaskType } from '../api/index.ts';
+import { startupNamespace } from '../api/index.ts';
 import {
   OUTPUT_ATTEMPT_ANNOTATION, OUTPUT_FINISHED_ANNOTATION, OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY, OUTPUT_MODEL_ANNOTATION,
   OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, OUTPUT_WORK_ITEMS_ANNOTATION, TASK_LABEL, outputConfigMapName,
@@ -12,7 +12,6 @@ const MAX_CONFIGMAP_BYTES = 900 * 1024;
 
 export type StoredOutput = {
   task: string;
-  type: TaskType;
   output: unknown;
   markdown: string;
   provider: string;

@@ -270,7 +270,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.progress();
     const check = () => {
       const idle = this.clock.now() - this.lastProgress;
-      if (idle >= window) attempt.abort(new WatchdogExpired(window));
+      if (idle >= window) {
+        // A watch can only go quiet like this on a dead connection; its pooled siblings may be dead too.
+        this.o.client.renewConnections();
+        attempt.abort(new WatchdogExpired(window));
+      }
       else state.timer = this.clock.setTimeout(check, window - idle);
     };
     state.timer = this.clock.setTimeout(check, window);
