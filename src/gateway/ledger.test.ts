@@ -23,6 +23,16 @@ describe('ledger', () => {
     expect(exhaustion(refused.state, t0)).toMatchObject({ kind: 'cost' });
   });
 
+  it('refuses every call once a budget ran out, even one that would fit, until the window resets', () => {
+    let state = reserved(emptyLedger(t0), 'big', 900);
+    const refused = reserve(state, req('bigger', 200), limits, t0);
+    expect(refused.ok).toBe(false);
+    state = settle(refused.state, 'big', { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 100 }, t0);
+    const small = reserve(state, req('small', 1), limits, t0);
+    expect(small.ok === false && small.refusal).toMatchObject({ kind: 'cost', resetsAt: Date.parse('2026-12-02T00:00:00Z') });
+    expect(reserve(state, req('small', 1), limits, Date.parse('2026-12-02T00:00:01Z')).ok).toBe(true);
+  });
+
   it('settles to the real cost, freeing what was not spent', () => {
     let state = reserved(emptyLedger(t0), 'a', 900);
     expect(reserve(state, req('b', 200), limits, t0).ok).toBe(false);

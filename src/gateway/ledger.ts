@@ -107,6 +107,12 @@ export function reserve(state: LedgerState, request: ReserveRequest, limits: Lim
   if (current.open[request.id]) return { ok: true, state: current };
   const used = windowUsage(current);
   let refusal: Refusal | undefined;
+  if (current.exhausted) {
+    // Spent is spent until the window resets: a smaller call that would still fit is refused
+    // too, so the pipeline's pause is a pause and not a trickle of calls that happen to fit.
+    const { kind, resetsAt, message } = current.exhausted;
+    return { ok: false, state: current, refusal: { kind, limit: kind === 'calls' ? limits.callsPerHour : limits.costPerDayMicros, used: kind === 'calls' ? used.calls : used.costMicros + used.reservedMicros, requested: kind === 'calls' ? 1 : request.costMicros, resetsAt, message } };
+  }
   if (used.calls + 1 > limits.callsPerHour) {
     const resetsAt = nextHour(now);
     refusal = {

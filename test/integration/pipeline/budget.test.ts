@@ -35,9 +35,10 @@ describe('budgets', () => {
     await applyProvider(factory, p);
     const name = uniqueName('thrifty');
     await apply([factory.manifest(name, { displayName: 'Thrifty', ai: { providers: [p.name], quota: { callsPerHour: 1000, costPerDay: '3.00' } } })]);
-    const paused = await waitFor('the budget to run out', async () => {
+    const paused = await waitFor('the budget to run out and the running tasks to stop', async () => {
       const s = await factory.get(name);
-      return condition(s, 'BudgetExceeded')?.status === 'True' && condition(s, 'PipelineSucceeded')?.reason === 'BudgetExceeded' && s;
+      return condition(s, 'BudgetExceeded')?.status === 'True' && condition(s, 'PipelineSucceeded')?.reason === 'BudgetExceeded'
+        && !s.status?.tasks?.some((t) => t.phase === 'Running') && s;
     }, 180_000, 500);
     expect(paused.status?.phase).toBe('Running');
     expect(condition(paused, 'BudgetExceeded')).toMatchObject({ reason: 'CostPerDayExceeded', message: expect.stringMatching(/resets at 20\d\d-\d\d-\d\dT00:00:00Z/) });
