@@ -14,13 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import OpenAI from 'openai';
-import type { Startup } from '../src/api/index.ts';
+import type { Startup, StartupTemplate } from '../src/api/index.ts';
 import type { KubeObject } from '../src/kube/client.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import { parseOperatorConfig } from '../src/operator/config.ts';
 import { buildOperator } from '../src/operator/operator.ts';
-import { expandPipeline } from '../src/pipeline/dag.ts';
+import { expandPipeline, pipelineOf } from '../src/pipeline/dag.ts';
 import { Informer } from '../src/runtime/informer.ts';
 import { AiFixture } from '../test/support/ai-fixture/server.ts';
 import { validOutput } from '../test/support/ai-fixture/replies.ts';
@@ -94,9 +94,10 @@ try {
   await applyAll([startup(solo, [`${run}-offline`])]);
   await until('the offline pipeline', () => seen.done.has(solo), 300_000);
   const wall = seen.done.get(solo)! - applied;
-  const s = (await client.get<Startup>({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', name: solo }));
-  const instances = expandPipeline(s.spec.pipeline?.tasks ?? (await client.get<KubeObject & { spec: { pipeline: { tasks: never[] } } }>({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'StartupTemplate', name: template })).spec.pipeline.tasks,
-    () => s.status?.tasks?.filter((t) => t.name.startsWith('codegen-')).length);
+  const s = await client.get<Startup>({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', name: solo });
+  const pipeline = pipelineOf(s.spec, await client.get<StartupTemplate>({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'StartupTemplate', name: template }));
+  const items = s.status?.tasks?.filter((t) => t.name.startsWith('codegen-')).length;
+  const instances = expandPipeline(pipeline?.tasks ?? [], (t) => (t === 'decompose' ? items : undefined));
   const ns = `startup-${solo}`;
   const schedule: number[] = [];
   const runs: number[] = [];

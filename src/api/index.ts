@@ -17,7 +17,7 @@ export { TASK_TYPES, MAX_PIPELINE_TASKS, findCycle, pipelineSchema, pipelineTask
 export type { TaskType } from './pipeline.ts';
 export {
   EXPOSE_TYPES, MAX_STARTUP_NAME_LENGTH, STARTUP_NAMESPACE_PREFIX, STARTUP_PHASES, TASK_PHASES,
-  startupNamespace, startupProfile, startupSpecSchema, startupStatusSchema,
+  parseStartupSpec, startupNamespace, startupProfile, startupSpecSchema, startupStatusSchema,
 } from './startup.ts';
 export type { StartupPhase, TaskPhase } from './startup.ts';
 export { MAX_FILE_BYTES, MAX_TEMPLATE_FILES, startupTemplateSpecSchema, startupTemplateStatusSchema } from './template.ts';

@@ -156,3 +156,18 @@ export function startupProfile(name: string, spec: Pick<z.output<typeof startupS
     },
   };
 }
+
+type SpecResult = ReturnType<typeof startupSpecSchema.safeParse>;
+const parsedSpecs = new WeakMap<object, SpecResult>();
+
+/**
+ * A Startup's spec parsed (defaults filled), once per spec object: the informers replace
+ * an object when it changes, so a spec seen before is the same spec. The gateway needs it
+ * on every model call and the controllers on every pass.
+ */
+export function parseStartupSpec(spec: unknown): SpecResult {
+  if (typeof spec !== 'object' || spec === null) return startupSpecSchema.safeParse(spec);
+  let result = parsedSpecs.get(spec);
+  if (!result) parsedSpecs.set(spec, (result = startupSpecSchema.safeParse(spec)));
+  return result;
+}

@@ -1,4 +1,4 @@
-import { startupSpecSchema, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
+import { parseStartupSpec, startupSpecSchema, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
 import { ConditionType, isConditionTrue, pipelineFinished } from '../api/conditions.ts';
 import type { StartupClaim } from '../admission/ledger.ts';
 import { bytes, cpuMillis } from '../provisioning/quantity.ts';
@@ -8,7 +8,7 @@ const resourcesSchema = startupSpecSchema.shape.resources;
 
 /** The spec with defaults filled, or an error naming the first offending field (`spec.pipeline.tasks: ...`). */
 export function parseSpec(startup: Startup): StartupSpec {
-  const parsed = startupSpecSchema.safeParse(startup.spec);
+  const parsed = parseStartupSpec(startup.spec);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   throw new Error(`${['spec', ...issue.path.map(String)].join('.')}: ${issue.message}`);

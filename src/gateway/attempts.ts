@@ -1,4 +1,4 @@
-import { startupNamespace, startupSpecSchema, type PipelineTask, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
+import { parseStartupSpec, startupNamespace, type PipelineTask, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { STARTUP_LABEL } from '../provisioning/metadata.ts';
 import { pipelineOf, taskDefinition } from '../pipeline/dag.ts';
@@ -44,7 +44,7 @@ export async function resolveAttempt(token: string | undefined, keyring: TokenKe
   if (!view || view.state !== 'active' || !name || startupNamespace(name) !== claims.namespace) return undefined;
   const startup = caches.startups.get(name);
   if (!startup || startup.metadata.deletionTimestamp || !job.metadata.ownerReferences?.some((o) => o.uid === startup.metadata.uid)) return undefined;
-  const spec = startupSpecSchema.safeParse(startup.spec);
+  const spec = parseStartupSpec(startup.spec);
   if (!spec.success) return undefined;
   const template = caches.templates.get(spec.data.template);
   const task = taskDefinition(pipelineOf(spec.data, template)?.tasks ?? [], view.task);

@@ -114,7 +114,7 @@ export class ModelProxy {
     const onClose = () => { if (!res.writableFinished) abort.abort(new Error('the client went away')); };
     res.on('close', onClose);
     this.#inFlight.add(abort);
-    let relay: Relay = { outcome: { kind: 'released' }, result: 'unreachable' };
+    let relay: Relay;
     let release: (() => void) | undefined;
     try {
       release = await this.#slot(provider.name).acquire(provider.spec.maxConcurrency, abort.signal);
@@ -122,8 +122,8 @@ export class ModelProxy {
         ? await this.#offline(res, attempt, provider, call, prices)
         : await this.#upstream(res, provider, format, call, prices, AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]), req);
     } catch (err) {
-      relay = { outcome: { kind: 'interrupted' }, result: 'interrupted' };
-      if (!release) relay = { outcome: { kind: 'released' }, result: 'interrupted' };
+      // Cut while waiting for a place: it never left, nothing to charge. Cut after: what was billed is unknown.
+      relay = { outcome: { kind: release ? 'interrupted' : 'released' }, result: 'interrupted' };
       d.logger.warn({ err, startup: startup.name, provider: provider.name }, 'model call interrupted');
       if (!res.headersSent) sendGatewayError(res, format, 502, 'upstream-unreachable', `the call to ${provider.name} was interrupted`);
       else res.destroy();

@@ -6,10 +6,10 @@ import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { attemptInput } from '../pipeline/input.ts';
 import { FAILURE_KIND_ANNOTATION, FAILURE_MESSAGE_ANNOTATION, FAILURE_REASON_ANNOTATION, OUTPUT_JSON_KEY, outputConfigMapName } from '../pipeline/names.ts';
-import { desiredOutputConfigMap, outputView, ownedBy } from '../pipeline/outputs.ts';
-import type { OutputView } from '../pipeline/state.ts';
+import { desiredOutputConfigMap, outputViews } from '../pipeline/outputs.ts';
+import type { TaskInput } from '../tasks/input.ts';
 import type { TokenKeyring } from '../pipeline/token.ts';
-import { candidateProviders, providerView, type ProviderView } from '../providers/candidates.ts';
+import { candidateProviders, providerViews, type ProviderView } from '../providers/candidates.ts';
 import { offlineOutput } from '../providers/offline.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { toMarkdown } from '../tasks/markdown.ts';
@@ -49,6 +49,7 @@ const MAX_OUTPUT_TOKENS: Record<TaskType, number> = {
 const REASKS = 2;
 const MAX_REPORT_BYTES = 2 * 1024 * 1024;
 const SWEEP_MS = 30_000;
+const MAX_CACHED_INPUTS = 1024;
 const REASON = /^[A-Z][A-Za-z0-9]{0,63}$/;
 const FAILURE_KINDS = ['permanent', 'transient', 'budget', 'revoked'];
 
@@ -62,6 +63,7 @@ export class Gateway {
   readonly name = 'ai-gateway';
   readonly #o: GatewayOptions;
   readonly #proxy: ModelProxy;
+  readonly #inputs = new Map<string, Promise<TaskInput>>();
   #server: Server | undefined;
   #sweep: unknown;
   #port: number;
@@ -156,8 +158,7 @@ export class Gateway {
 
   /** The providers an attempt may call, the one it was started on first, then its fallbacks in order. */
   #offers(attempt: Attempt): ProviderView[] {
-    const all = this.#o.caches.providers.list().map(providerView).filter((p): p is ProviderView => p !== undefined);
-    const candidates = candidateProviders(attempt.spec.ai.providers, attempt.task.provider, all);
+    const candidates = candidateProviders(attempt.spec.ai.providers, attempt.task.provider, providerViews(this.#o.caches.providers.list()));
     if (!candidates.ok) return [];
     const first = candidates.providers.find((p) => p.name === attempt.job.provider);
     return first ? [first, ...candidates.providers.filter((p) => p !== first)] : candidates.providers;
@@ -172,18 +173,30 @@ export class Gateway {
     return { input: await this.#input(attempt), attempt: attempt.job.attempt, providers, maxOutputTokens: MAX_OUTPUT_TOKENS[attempt.task.type], reasks: REASKS };
   }
 
-  async #input(attempt: Attempt) {
-    const outputs = new Map<string, OutputView>();
-    for (const cm of this.#o.caches.outputs.list(attempt.namespace).filter(ownedBy(attempt.startup.metadata.uid))) {
-      const view = outputView(cm);
-      if (view) outputs.set(view.name, view);
-    }
-    const result = await attemptInput({
-      name: attempt.startup.metadata.name, spec: attempt.spec, template: attempt.template, outputs,
+  /**
+   * An attempt's input, read once per attempt: the runner asks for it, and the offline
+   * provider answers from it on every call, and its dependencies' outputs do not change
+   * while it runs.
+   */
+  #input(attempt: Attempt): Promise<TaskInput> {
+    const cached = this.#inputs.get(attempt.job.uid);
+    if (cached) return cached;
+    const input = attemptInput({
+      name: attempt.startup.metadata.name, spec: attempt.spec, template: attempt.template,
+      outputs: outputViews(this.#o.caches.outputs.list(attempt.namespace), attempt.startup.metadata.uid),
       readOutput: (task) => this.#readOutput(attempt.namespace, task),
-    }, attempt.job.task);
-    if (!result.ok) throw new Error(result.message);
-    return result.input;
+    }, attempt.job.task).then((result) => {
+      if (!result.ok) throw new Error(result.message);
+      return result.input;
+    });
+    input.catch(() => this.#inputs.delete(attempt.job.uid));
+    this.#inputs.set(attempt.job.uid, input);
+    // Attempts in flight are at most the factory's task limit; older entries are long done.
+    for (const uid of this.#inputs.keys()) {
+      if (this.#inputs.size <= MAX_CACHED_INPUTS) break;
+      this.#inputs.delete(uid);
+    }
+    return input;
   }
 
   async #readOutput(namespace: string, task: string): Promise<unknown> {
@@ -213,6 +226,7 @@ export class Gateway {
       finishedAt: toKubeTime(new Date(this.#o.clock.now())), ...(workItems !== undefined ? { workItems } : {}),
     });
     await this.#o.client.serverSideApply(configMap, { force: true });
+    this.#inputs.delete(attempt.job.uid);
     sendJson(res, 200, { stored: configMap.metadata.name });
   }
 
@@ -230,6 +244,7 @@ export class Gateway {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    this.#inputs.delete(attempt.job.uid);
     sendJson(res, 200, { recorded: reason });
   }
 }

@@ -79,6 +79,9 @@ export function setupUsageStatusController(manager: Manager, deps: { startups: I
       return at === undefined ? undefined : { requeueAfter: at - now + 50 };
     },
   });
-  startups.addHandlers({ add: (s) => controller.enqueue(s.metadata.name), delete: (s) => controller.enqueue(s.metadata.name) });
+  // Usage changes come from the ledger (changed), not from the Startup: besides its coming and
+  // going, only the periodic resync (the same object handed again) brings a Startup back here.
+  const enqueue = (s: Startup) => controller.enqueue(s.metadata.name);
+  startups.addHandlers({ add: enqueue, update: (s, old) => { if (s === old) enqueue(s); }, delete: enqueue });
   return { controller, changed: (startup) => controller.queue.addAfter(startup, 1_000) };
 }

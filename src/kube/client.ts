@@ -346,8 +346,9 @@ export class KubeClient {
       await sleep(this.clock, this.bucket.reserve(), callerSignal);
       callerSignal?.throwIfAborted();
       // The timeout starts once the limiter lets the request go, and also bounds reading its body.
+      let timeout: AbortSignal | undefined;
       if (verb !== 'watch') {
-        const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+        timeout = AbortSignal.timeout(this.requestTimeoutMs);
         ctx.setSignal(callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout);
       }
       this.total++;
@@ -357,6 +358,8 @@ export class KubeClient {
         res = await this.inner.send(ctx).toPromise();
       } catch (err) {
         this.metrics?.apiRequests.inc({ verb, code: 'error' });
+        // No answer in all that time: the connection it went out on is likely dead, and its pool siblings with it.
+        if (timeout?.aborted) this.renewConnections();
         throw err;
       }
       this.metrics?.apiRequests.inc({ verb, code: String(res.httpStatusCode) });

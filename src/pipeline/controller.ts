@@ -1,21 +1,21 @@
-import { API_GROUP_VERSION, startupNamespace, startupSpecSchema, type AIProvider, type PipelineTask, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
+import { API_GROUP_VERSION, parseStartupSpec, startupNamespace, type AIProvider, type PipelineTask, type Startup, type StartupSpec, type StartupTemplate } from '../api/index.ts';
 import { ConditionType, getCondition, isConditionTrue } from '../api/conditions.ts';
 import { STARTUP_PIPELINE } from '../api/status-owners.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { STARTUP_LABEL } from '../provisioning/metadata.ts';
-import { candidateProviders, providerView, type ProviderView } from '../providers/candidates.ts';
+import { candidateProviders, providerViews, type ProviderView } from '../providers/candidates.ts';
 import type { Controller, ReconcileContext, ReconcileOutcome } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
-import type { Informer } from '../runtime/informer.ts';
+import { enqueueOwner, type Informer } from '../runtime/informer.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { applyOwnedStatus } from '../runtime/status.ts';
 import { expandPipeline, pipelineOf } from './dag.ts';
 import { FINISHED_JOB_TTL_SECONDS, desiredJob, desiredTokenSecret, jobView, type JobView } from './job.ts';
-import { outputView, ownedBy } from './outputs.ts';
+import { outputViews, ownedBy } from './outputs.ts';
 import { candidateKey, planStarts, type StartCandidate } from './scheduler.ts';
-import { taskStates, type OutputView, type RetryPolicy, type TaskState } from './state.ts';
+import { taskStates, type RetryPolicy, type TaskState } from './state.ts';
 import { pipelineStatus, type TaskUsage } from './status.ts';
 import type { TokenKeyring } from './token.ts';
 import type { PipelineMetrics } from './metrics.ts';
@@ -80,8 +80,6 @@ export class PipelineReconciler {
   readonly #expected = new Map<string, Expectation>();
   /** Each startup's tasks that are ready to start, as of its last pass: the other startups' side of the global plan. */
   readonly #ready = new Map<string, StartCandidate[]>();
-  /** Jobs whose token Secret is known to exist (Secrets are never cached, so this spares a request per pass). */
-  readonly #tokens = new Set<string>();
 
   constructor(deps: PipelineDeps) {
     this.#d = deps;
@@ -108,25 +106,20 @@ export class PipelineReconciler {
     const conditions = startup.status?.conditions;
     // The pipeline runs in the namespace provisioning makes, on top of the rendered scaffold.
     if (!isConditionTrue(conditions, ConditionType.Provisioned) || !isConditionTrue(conditions, ConditionType.TemplateRendered)) return undefined;
-    const parsed = startupSpecSchema.safeParse(startup.spec);
+    const parsed = parseStartupSpec(startup.spec);
     if (!parsed.success) return undefined;
     const spec = parsed.data;
     const now = d.clock.now();
     const namespace = startupNamespace(name);
     const pipeline = pipelineOf(spec, d.caches.templates.get(spec.template));
 
-    const mine = ownedBy(startup.metadata.uid);
-    const outputs = new Map<string, OutputView>();
-    for (const cm of d.caches.outputs.list(namespace).filter(mine)) {
-      const view = outputView(cm);
-      if (view) outputs.set(view.name, view);
-    }
-    let jobs = d.caches.jobs.list(namespace).filter(mine).map(jobView).filter((j): j is JobView => j !== undefined);
+    const outputs = outputViews(d.caches.outputs.list(namespace), startup.metadata.uid);
+    let jobs = d.caches.jobs.list(namespace).filter(ownedBy(startup.metadata.uid)).map(jobView).filter((j): j is JobView => j !== undefined);
     const instances = expandPipeline(pipeline?.tasks ?? [], (t) => outputs.get(t)?.workItems);
     const recorded = new Map((startup.status?.tasks ?? []).map((t) => [t.name, t.attempts ?? 0]));
     let states = taskStates(instances, jobs, outputs, recorded, d.config.retry, now);
     const budget = await d.budget.snapshot(startup);
-    const providers = d.caches.providers.list().map(providerView).filter((p): p is ProviderView => p !== undefined);
+    const providers = providerViews(d.caches.providers.list());
     const failed = [...states.values()].some((s) => s.phase === 'Failed');
 
     // What may start: ready tasks with a Ready provider, unless the pipeline is paused or over.
@@ -216,8 +209,8 @@ export class PipelineReconciler {
     }
   }
 
+  /** A Job is resumed once per start or resume: making its token each time costs a create that may find it there already. */
   async #ensureToken(startup: Startup, job: JobView): Promise<void> {
-    if (this.#tokens.has(job.uid)) return;
     const d = this.#d;
     const namespace = startupNamespace(startup.metadata.name);
     const token = await d.tokens.mint({ namespace, job: job.name, uid: job.uid });
@@ -226,8 +219,6 @@ export class PipelineReconciler {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    this.#tokens.add(job.uid);
-    if (this.#tokens.size > 10_000) this.#tokens.clear();
   }
 
   /** The global plan: every startup's ready tasks against what runs now, counted from the Jobs and the creates in flight. */
@@ -321,24 +312,20 @@ export function setupPipelineController(
   const { caches } = deps;
   const enqueue = (name: string) => controller.enqueue(name);
   const enqueueWaiting = () => reconciler.waiting().forEach(enqueue);
-  const owner = (obj: KubeObject) => obj.metadata.labels?.[STARTUP_LABEL];
+  const byOwner = enqueueOwner(enqueue, STARTUP_LABEL);
   caches.startups.addHandlers({
     add: (s) => enqueue(s.metadata.name),
     update: (s) => enqueue(s.metadata.name),
     delete: (s) => { enqueue(s.metadata.name); enqueueWaiting(); },
   });
+  caches.jobs.addHandlers(byOwner);
   caches.jobs.addHandlers({
-    add: (job) => { reconciler.observed(job); const o = owner(job); if (o) enqueue(o); },
-    update: (job, old) => {
-      const o = owner(job);
-      if (o) enqueue(o);
-      // A Job that ended freed a slot that another startup may be waiting for.
-      if (jobView(job)?.state !== 'active' && jobView(old)?.state === 'active') enqueueWaiting();
-    },
-    delete: (job) => { const o = owner(job); if (o) enqueue(o); enqueueWaiting(); },
+    add: (job) => reconciler.observed(job),
+    // A Job that ended freed a slot that another startup may be waiting for.
+    update: (job, old) => { if (jobView(job)?.state !== 'active' && jobView(old)?.state === 'active') enqueueWaiting(); },
+    delete: enqueueWaiting,
   });
-  const byOwner = { add: (o: KubeObject) => { const n = owner(o); if (n) enqueue(n); } };
-  caches.outputs.addHandlers({ add: byOwner.add, update: byOwner.add, delete: byOwner.add });
+  caches.outputs.addHandlers(byOwner);
   const everyone = () => caches.startups.list().forEach((s) => enqueue(s.metadata.name));
   caches.providers.addHandlers({ add: everyone, update: (p, old) => { if (p !== old) everyone(); }, delete: everyone });
   const users = (t: StartupTemplate) => caches.startups.list().filter((s) => s.spec?.template === t.metadata.name).forEach((s) => enqueue(s.metadata.name));

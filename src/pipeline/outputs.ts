@@ -75,3 +75,13 @@ export function outputView(cm: KubeObject): OutputView | undefined {
     workItems: num(a[OUTPUT_WORK_ITEMS_ANNOTATION]),
   };
 }
+
+/** A startup's stored outputs by task, from the cached ConfigMaps of its namespace that are its own. */
+export function outputViews(configMaps: readonly KubeObject[], startupUid: string | undefined): Map<string, OutputView> {
+  const outputs = new Map<string, OutputView>();
+  for (const cm of configMaps.filter(ownedBy(startupUid))) {
+    const view = outputView(cm);
+    if (view) outputs.set(view.name, view);
+  }
+  return outputs;
+}

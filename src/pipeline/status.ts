@@ -97,21 +97,22 @@ type Verdict = { status: 'True' | 'False'; reason: string; message: string };
 
 function verdict(view: PipelineView, tasks: readonly TaskStatus[], failed: TaskInstance | undefined): Verdict {
   if (tasks.length === 0) return { status: 'True', reason: PipelineReason.NoPipeline, message: 'no pipeline: neither the Startup nor its template defines one' };
+  // Messages name the state, not the count: progress is in `progress` and `tasks`, and a
+  // message that changed with every task would make the summary (which copies it) write too.
   const done = tasks.filter((t) => t.phase === 'Succeeded').length;
-  const running = tasks.filter((t) => t.phase === 'Running').length;
-  const progress = `${done}/${tasks.length} tasks succeeded`;
+  const running = tasks.some((t) => t.phase === 'Running');
   if (failed) {
     const state = view.states.get(failed.name) as Extract<TaskState, { phase: 'Failed' }>;
     return { status: 'False', reason: PipelineReason.TaskFailed, message: `task ${failed.name} failed: ${state.reason}: ${state.message}`.slice(0, 4096) };
   }
   if (done === tasks.length) return { status: 'True', reason: PipelineReason.Succeeded, message: `all ${tasks.length} tasks succeeded` };
-  if (view.suspended) return { status: 'False', reason: PipelineReason.Suspended, message: `suspended (spec.suspend); ${progress}` };
-  if (view.budget) return { status: 'False', reason: PipelineReason.BudgetExceeded, message: `${view.budget.message}; resumes at ${toKubeTime(new Date(view.budget.until))}; ${progress}` };
-  if (running > 0) return { status: 'False', reason: PipelineReason.Running, message: `${running} running; ${progress}` };
+  if (view.suspended) return { status: 'False', reason: PipelineReason.Suspended, message: 'suspended (spec.suspend): running attempts are paused, none starts' };
+  if (view.budget) return { status: 'False', reason: PipelineReason.BudgetExceeded, message: `${view.budget.message}; resumes at ${toKubeTime(new Date(view.budget.until))}` };
+  if (running) return { status: 'False', reason: PipelineReason.Running, message: 'tasks are running' };
   if (view.noProvider) return { status: 'False', reason: PipelineReason.NoReadyProvider, message: view.noProvider };
   const waiting = [...view.states.values()].some((s) => s.phase === 'Pending' && s.wait.kind === 'backoff');
-  if (waiting) return { status: 'False', reason: PipelineReason.RetryBackoff, message: `an attempt failed and is retried after a backoff; ${progress}` };
-  return { status: 'False', reason: PipelineReason.Pending, message: `starting; ${progress}` };
+  if (waiting) return { status: 'False', reason: PipelineReason.RetryBackoff, message: 'an attempt failed and is retried after a backoff' };
+  return { status: 'False', reason: PipelineReason.Pending, message: 'starting' };
 }
 
 function latestTime(times: readonly (string | undefined)[]): string | undefined {

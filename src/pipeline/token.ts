@@ -56,6 +56,7 @@ export async function loadTokenKey(client: KubeClient, namespace: string): Promi
     const existing = await client.getOptional<Secret>(ref);
     const data = existing?.data?.[KEY_FIELD];
     if (data) return Buffer.from(data, 'base64');
+    if (existing) throw new Error(`Secret ${namespace}/${TOKEN_KEY_SECRET} has no key "${KEY_FIELD}": delete it and the operator makes a new one`);
     try {
       const key = randomBytes(32);
       await client.create<Secret>({

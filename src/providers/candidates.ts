@@ -4,10 +4,24 @@ import { ConditionType, isConditionTrue } from '../api/conditions.ts';
 /** An AIProvider as routing sees it: its spec (defaults filled) and whether it is Ready. */
 export type ProviderView = { name: string; spec: AIProviderSpec; ready: boolean };
 
-export function providerView(provider: AIProvider): ProviderView | undefined {
-  const spec = aiProviderSpecSchema.safeParse(provider.spec);
-  if (!spec.success) return undefined;
-  return { name: provider.metadata.name, spec: spec.data, ready: isConditionTrue(provider.status?.conditions, ConditionType.Ready) };
+const views = new WeakMap<AIProvider, ProviderView | null>();
+
+/**
+ * The providers that parse, as routing sees them. Each is parsed once per object (an
+ * informer replaces an object when it changes): the gateway asks on every model call.
+ */
+export function providerViews(providers: readonly AIProvider[]): ProviderView[] {
+  const out: ProviderView[] = [];
+  for (const provider of providers) {
+    let view = views.get(provider);
+    if (view === undefined) {
+      const spec = aiProviderSpecSchema.safeParse(provider.spec);
+      view = spec.success ? { name: provider.metadata.name, spec: spec.data, ready: isConditionTrue(provider.status?.conditions, ConditionType.Ready) } : null;
+      views.set(provider, view);
+    }
+    if (view) out.push(view);
+  }
+  return out;
 }
 
 export type Candidates = { ok: true; providers: ProviderView[] } | { ok: false; message: string };

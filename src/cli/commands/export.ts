@@ -1,9 +1,9 @@
 import { CoreV1Api, CustomObjectsApi, type V1ConfigMap } from '@kubernetes/client-node';
 import { parseArgs } from 'node:util';
 import { API_GROUP, API_VERSION, startupNamespace } from '../../api/index.ts';
-import {
-  OUTPUT_FINISHED_ANNOTATION, OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY, OUTPUT_MODEL_ANNOTATION, OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, TASK_LABEL,
-} from '../../pipeline/names.ts';
+import type { KubeObject } from '../../kube/client.ts';
+import { OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY } from '../../pipeline/names.ts';
+import { outputView, ownedBy } from '../../pipeline/outputs.ts';
 import { planTree, type PlanDocument } from '../../pipeline/plan.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
 import { isNotFound } from '../../kube/errors.ts';
@@ -90,19 +90,19 @@ async function planDocuments(api: CoreV1Api, custom: CustomObjectsApi, startup: 
   }
   const list = await api.listNamespacedConfigMap({ namespace, labelSelector: `${OUTPUT_LABEL}=true` });
   return list.items
-    .filter((cm) => uid !== undefined && (cm.metadata?.ownerReferences ?? []).some((o) => o.uid === uid))
-    .sort((a, b) => String(a.metadata?.annotations?.[OUTPUT_FINISHED_ANNOTATION] ?? '').localeCompare(String(b.metadata?.annotations?.[OUTPUT_FINISHED_ANNOTATION] ?? ''))
-      || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
-    .map((cm) => {
-      const a = cm.metadata?.annotations ?? {};
-      return {
-        task: cm.metadata?.labels?.[TASK_LABEL] ?? '',
-        json: cm.data?.[OUTPUT_JSON_KEY] ?? '{}',
-        markdown: cm.data?.[OUTPUT_MARKDOWN_KEY] ?? '',
-        provider: a[OUTPUT_PROVIDER_ANNOTATION] ?? '',
-        model: a[OUTPUT_MODEL_ANNOTATION] ?? '',
-        quality: a[OUTPUT_QUALITY_ANNOTATION] ?? '',
-      };
+    .map((cm) => ({ ...cm, apiVersion: 'v1', kind: 'ConfigMap', metadata: cm.metadata ?? {} }) as KubeObject & V1ConfigMap)
+    .filter(ownedBy(uid))
+    .flatMap((cm) => {
+      const view = outputView(cm);
+      return view ? [{ cm, view }] : [];
     })
-    .filter((d) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(d.task));
+    .sort((a, b) => (a.view.finishedAt ?? '').localeCompare(b.view.finishedAt ?? '') || a.view.name.localeCompare(b.view.name))
+    .map(({ cm, view }) => ({
+      task: view.name,
+      json: cm.data?.[OUTPUT_JSON_KEY] ?? '{}',
+      markdown: cm.data?.[OUTPUT_MARKDOWN_KEY] ?? '',
+      provider: view.provider ?? '',
+      model: view.model ?? '',
+      quality: view.quality?.toFixed(3) ?? '',
+    }));
 }

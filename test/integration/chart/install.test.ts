@@ -66,7 +66,7 @@ beforeAll(async () => {
     '--set', 'replicaCount=1',
     '--set', `ports.metrics=${metricsPort}`, '--set', `ports.gateway=${gatewayPort}`,
     // Pods here share the host's loopback and no cluster DNS resolves the gateway Service: point task Jobs at it directly.
-    '--set', 'extraEnv[0].name=SF_GATEWAY_URL', '--set', `extraEnv[0].value=http://127.0.0.1:${gatewayPort}`,
+    '--set', `operator.pipeline.gatewayUrl=http://127.0.0.1:${gatewayPort}`,
     // Manage only this test's Startups, from a node port range no other test uses.
     '--set', `operator.startupSelector=${RUN_LABEL}=${run}`, '--set', 'operator.nodePortRange=32700-32749',
     '--set', 'builtinTemplates.enabled=false',

@@ -108,11 +108,21 @@ describe('the offline default pipeline', () => {
 
   it('makes no write when a resync finds a finished pipeline', async () => {
     await new Promise((r) => setTimeout(r, 2000));
-    const client = factory.operator.manager.client;
+    const { client, metrics } = factory.operator.manager;
+    const reconciles = async () => {
+      const byController = new Map<string, number>();
+      for (const v of (await metrics.reconcileTotal.get()).values) byController.set(String(v.labels.controller), (byController.get(String(v.labels.controller)) ?? 0) + v.value);
+      return byController;
+    };
     const before = client.requestCounts().mutating;
+    const counted = await reconciles();
     // Every controller that reads Startups (provisioning, pipeline, usage) looks at it again.
     factory.operator.startups.startups.resync();
-    await new Promise((r) => setTimeout(r, 2500));
+    await waitFor('each controller to reconcile again', async () => {
+      const now = await reconciles();
+      return ['startup', 'pipeline', 'usage'].every((c) => (now.get(c) ?? 0) > (counted.get(c) ?? 0));
+    }, 10_000);
+    await new Promise((r) => setTimeout(r, 500));
     expect(client.requestCounts().mutating - before).toBe(0);
   });
 
