@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AIProvider, Startup, StartupTemplate, TaskType } from '../api/index.ts';
+import { startupNamespace, type AIProvider, type Startup, type StartupTemplate, type TaskType } from '../api/index.ts';
 import { toKubeTime } from '../api/conditions.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { isNotFound } from '../kube/errors.ts';
+import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import { attemptInput } from '../pipeline/input.ts';
-import { FAILURE_KIND_ANNOTATION, FAILURE_MESSAGE_ANNOTATION, FAILURE_REASON_ANNOTATION, OUTPUT_JSON_KEY, outputConfigMapName } from '../pipeline/names.ts';
-import { desiredOutputConfigMap, outputViews } from '../pipeline/outputs.ts';
+import { CONTEXT_CONFIGMAP, FAILURE_KIND_ANNOTATION, FAILURE_MESSAGE_ANNOTATION, FAILURE_REASON_ANNOTATION, OUTPUT_JSON_KEY, outputConfigMapName } from '../pipeline/names.ts';
+import { contextData, desiredContextConfigMap, desiredOutputConfigMap, outputViews, storedContext } from '../pipeline/outputs.ts';
+import type { StartupRef } from '../provisioning/metadata.ts';
+import { extractInsights, type ContextEntry } from '../tasks/context.ts';
 import type { TaskInput } from '../tasks/input.ts';
 import type { TokenKeyring } from '../pipeline/token.ts';
 import { candidateProviders, providerViews, type ProviderView } from '../providers/candidates.ts';
@@ -185,8 +187,15 @@ export class Gateway {
       name: attempt.startup.metadata.name, spec: attempt.spec, template: attempt.template,
       outputs: outputViews(this.#o.caches.outputs.list(attempt.namespace), attempt.startup.metadata.uid),
       readOutput: (task) => this.#readOutput(attempt.namespace, task),
-    }, attempt.job.task).then((result) => {
+      readContext: () => this.#readContext(attempt.namespace),
+    }, attempt.job.task).then(async (result) => {
       if (!result.ok) throw new Error(result.message);
+      const startup = { name: attempt.startup.metadata.name, uid: attempt.startup.metadata.uid ?? '' };
+      for (const [source, entries] of result.extracted) {
+        await this.#recordContext(startup, source, entries).catch((err: unknown) => {
+          this.#o.logger.warn({ err, startup: startup.name, source }, 'could not repair the shared context');
+        });
+      }
       return result.input;
     });
     input.catch(() => this.#inputs.delete(attempt.job.uid));
@@ -197,6 +206,32 @@ export class Gateway {
       this.#inputs.delete(uid);
     }
     return input;
+  }
+
+  async #readContext(namespace: string): Promise<Map<string, ContextEntry[]>> {
+    const cm = await this.#o.client.getOptional<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: CONTEXT_CONFIGMAP });
+    return storedContext(cm?.data);
+  }
+
+  /** Adds one task's insights to the startup's shared context: its own keys only, made on the first write. */
+  async #recordContext(startup: StartupRef, source: string, entries: readonly ContextEntry[]): Promise<void> {
+    const data = contextData(source, entries);
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: startupNamespace(startup.name), name: CONTEXT_CONFIGMAP };
+    for (;;) {
+      try {
+        await this.#o.client.mergePatch(ref, { data });
+        return;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      try {
+        await this.#o.client.create(desiredContextConfigMap(startup, data));
+        return;
+      } catch (err) {
+        // Another task's first write won the race: patch over it.
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
   }
 
   async #readOutput(namespace: string, task: string): Promise<unknown> {
@@ -226,6 +261,10 @@ export class Gateway {
       finishedAt: toKubeTime(new Date(this.#o.clock.now())), ...(workItems !== undefined ? { workItems } : {}),
     });
     await this.#o.client.serverSideApply(configMap, { force: true });
+    // After the output, before the answer: a failure here is a 5xx the runner retries (storing
+    // the output again is idempotent), so an attempt that exits 0 has its insights shared too.
+    const input = await this.#input(attempt);
+    await this.#recordContext(startup, attempt.job.task, extractInsights(type, attempt.job.task, output as never, input.dependencies.length === 0));
     this.#inputs.delete(attempt.job.uid);
     sendJson(res, 200, { stored: configMap.metadata.name });
   }

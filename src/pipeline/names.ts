@@ -24,6 +24,9 @@ export const OUTPUT_FINISHED_ANNOTATION = 'startupfactory.dev/finished-at';
 /** On a `decompose` output: how many work items it holds, which is all a fan-out needs to expand. */
 export const OUTPUT_WORK_ITEMS_ANNOTATION = 'startupfactory.dev/work-items';
 
+/** The startup's shared context: per source task, `<task>.json` (entries) and `<task>.md` (for people). */
+export const CONTEXT_CONFIGMAP = 'shared-context';
+
 export const OUTPUT_JSON_KEY = 'output.json';
 export const OUTPUT_MARKDOWN_KEY = 'output.md';
 

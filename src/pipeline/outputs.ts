@@ -1,8 +1,9 @@
 import type { KubeObject } from '../kube/client.ts';
 import { childMetadata, type StartupRef } from '../provisioning/metadata.ts';
 import { startupNamespace } from '../api/index.ts';
+import type { ContextEntry } from '../tasks/context.ts';
 import {
-  OUTPUT_ATTEMPT_ANNOTATION, OUTPUT_FINISHED_ANNOTATION, OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY, OUTPUT_MODEL_ANNOTATION,
+  CONTEXT_CONFIGMAP, OUTPUT_ATTEMPT_ANNOTATION, OUTPUT_FINISHED_ANNOTATION, OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY, OUTPUT_MODEL_ANNOTATION,
   OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, OUTPUT_WORK_ITEMS_ANNOTATION, TASK_LABEL, outputConfigMapName,
 } from './names.ts';
 import type { OutputView } from './state.ts';
@@ -84,4 +85,40 @@ export function outputViews(configMaps: readonly KubeObject[], startupUid: strin
     if (view) outputs.set(view.name, view);
   }
   return outputs;
+}
+
+/**
+ * One source task's part of the shared context ConfigMap: its entries as JSON for the
+ * gateway and as Markdown for the team. Each task writes only its own keys (a merge
+ * patch), so fan-out items finishing together never overwrite each other.
+ */
+export function contextData(source: string, entries: readonly ContextEntry[]): Record<string, string> {
+  const markdown = entries.map((e) => `## ${e.title}\n\n${e.text.trim()}\n`).join('\n');
+  return { [`${source}.json`]: `${JSON.stringify(entries, null, 2)}\n`, [`${source}.md`]: markdown };
+}
+
+/** The shared context ConfigMap as made on the first write, owned by the Startup like the outputs. */
+export function desiredContextConfigMap(startup: StartupRef, data: Record<string, string>): KubeObject & { data: Record<string, string> } {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: childMetadata(startup, CONTEXT_CONFIGMAP, startupNamespace(startup.name)), data };
+}
+
+/** The stored context by source task; keys that do not parse are left out (their outputs stand in). */
+export function storedContext(data: Readonly<Record<string, string>> | undefined): Map<string, ContextEntry[]> {
+  const out = new Map<string, ContextEntry[]>();
+  for (const [key, value] of Object.entries(data ?? {})) {
+    if (!key.endsWith('.json')) continue;
+    try {
+      const entries: unknown = JSON.parse(value);
+      if (Array.isArray(entries) && entries.every(isEntry)) out.set(key.slice(0, -'.json'.length), entries);
+    } catch {
+      // Someone edited it by hand: the entries are made again from the output.
+    }
+  }
+  return out;
+}
+
+function isEntry(e: unknown): e is ContextEntry {
+  const o = e as Partial<ContextEntry> | null;
+  return typeof o === 'object' && o !== null && typeof o.source === 'string' && typeof o.title === 'string'
+    && typeof o.text === 'string' && typeof o.priority === 'number' && typeof o.topic === 'string';
 }

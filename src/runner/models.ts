@@ -2,9 +2,16 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import type { TaskType } from '../api/index.ts';
 import type { ProviderOffer } from '../protocol/task.ts';
+import type { Prompt } from '../tasks/prompts.ts';
+import { estimateTokens } from '../tasks/context.ts';
 import { TASK_OUTPUT_SCHEMAS } from '../tasks/schemas.ts';
 
-export type Prompt = { system: string; user: string };
+/**
+ * Below this, Anthropic does not cache a prompt prefix (the smaller models' minimum is
+ * higher still), and a breakpoint would only make the gateway reserve a cache write.
+ */
+const MIN_CACHED_TOKENS = 1_024;
+
 
 /** One model answer: the JSON text of the output, and what came with it. */
 export type Answer = { text: string; model: string; refusal?: string; citations: { title: string; url: string }[] };
@@ -37,9 +44,12 @@ async function askOpenAI(offer: ProviderOffer, prompt: Prompt, o: CallOptions): 
   const [{ default: OpenAI }, { zodResponseFormat }] = await Promise.all([import('openai'), import('openai/helpers/zod')]);
   const client = new OpenAI({ apiKey: o.token, baseURL: `${o.gatewayUrl}${offer.basePath}`, maxRetries: 0, timeout: o.timeoutMs });
   const format = zodResponseFormat(TASK_OUTPUT_SCHEMAS[o.type], o.type);
-  const system = o.jsonMode
+  // One system message (some compatible servers refuse a second), the shared context after the
+  // instructions: a prefix the same for every task of a startup, which OpenAI's prompt caching reuses.
+  const instructions = o.jsonMode
     ? `${prompt.system}\n\nAnswer with one JSON object matching this JSON Schema:\n${JSON.stringify(format.json_schema.schema)}`
     : prompt.system;
+  const system = prompt.context ? `${instructions}\n\n${prompt.context}` : instructions;
   const stream = client.chat.completions.stream({
     model: offer.model,
     messages: [{ role: 'system', content: system }, { role: 'user', content: prompt.user }],
@@ -67,7 +77,14 @@ async function askAnthropic(offer: ProviderOffer, prompt: Prompt, o: CallOptions
   const stream = client.messages.stream({
     model: offer.model,
     max_tokens: o.maxOutputTokens,
-    system: prompt.system,
+    // The shared context is a system block of its own, a cache breakpoint when it is long enough to be cached.
+    system: [
+      { type: 'text', text: prompt.system },
+      ...(prompt.context ? [{
+        type: 'text' as const, text: prompt.context,
+        ...(estimateTokens(prompt.context) >= MIN_CACHED_TOKENS ? { cache_control: { type: 'ephemeral' as const } } : {}),
+      }] : []),
+    ],
     messages: [{ role: 'user', content: prompt.user }],
     tools: [{ name: tool, description: `Submit the ${o.type} output.`, input_schema: schema as Anthropic.Tool.InputSchema }],
     tool_choice: { type: 'tool', name: tool },

@@ -6,12 +6,12 @@ import {
 } from '../protocol/task.ts';
 import { backoffDelay } from '../lib/rate-limit.ts';
 import type { Logger } from '../observability/logger.ts';
-import { renderPrompt } from '../tasks/prompts.ts';
+import { renderPrompt, type Prompt } from '../tasks/prompts.ts';
 import { scoreOutput } from '../tasks/rubric.ts';
 import type { TaskOutput } from '../tasks/schemas.ts';
 import { validateOutput } from '../tasks/validate.ts';
 import { classify, type Classified } from './classify.ts';
-import { askModel, type Answer, type Prompt } from './models.ts';
+import { askModel, type Answer } from './models.ts';
 
 export type RunnerSettings = {
   /** Calls per provider for transient failures before falling back to the next one. */
@@ -174,7 +174,7 @@ async function askProvider(
       return { ok: false, failure: { kind: 'invalid', reason: 'InvalidOutput', message: `${offer.name}: ${checked.issues.slice(0, 5).join('; ')}` } };
     }
     asked = {
-      system: prompt.system,
+      ...prompt,
       user: `${prompt.user}\n\nYour previous answer was not valid:\n${checked.issues.map((i) => `- ${i}`).join('\n')}\n\nPrevious answer:\n${answer.text.slice(0, 20_000)}\n\nAnswer again with the corrected JSON object only.`,
     };
   }

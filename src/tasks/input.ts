@@ -1,4 +1,5 @@
 import type { TaskType } from '../api/index.ts';
+import type { ContextEntry } from './context.ts';
 import type { TaskOutput } from './schemas.ts';
 
 /** One unit of work produced by a `decompose` task; a `codegen` task with `forEach` gets one each. */
@@ -35,6 +36,11 @@ export type TaskInput = {
     workItem?: WorkItem;
   };
   dependencies: { name: string; type: TaskType; output: unknown }[];
+  /**
+   * The shared context: insights of every task this one builds on beyond its direct
+   * dependencies (whose whole outputs it has), in pipeline order, whoever produced them.
+   */
+  context: ContextEntry[];
 };
 
 /** The dependencies of one type, in pipeline order; their outputs were validated when posted. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TASK_TYPES } from '../api/index.ts';
 import { ACME, HOSTILE, inputFor, offlinePipeline } from '../../test/support/task-fixtures.ts';
-import { renderPrompt } from './prompts.ts';
+import { CONTEXT_TOKEN_BUDGET, renderPrompt } from './prompts.ts';
 
 const steps = offlinePipeline(ACME);
 const inputOf = (name: string) => steps.find((s) => s.input.task.name === name)!.input;
@@ -67,5 +67,22 @@ describe('renderPrompt', () => {
     const { user } = renderPrompt(input);
     expect(user).toContain('... (cut at 12000 of 50014 characters)');
     expect(user.length).toBeLessThan(15_000);
+  });
+
+  it('carries the shared context apart from the task, fitted to its budget', () => {
+    const input = inputOf('architecture');
+    expect(renderPrompt(input).context).toBe('');
+    const context = [
+      { source: 'market-research', topic: 'competitors' as const, title: 'Competitors', text: '- Payoneer: cross-border payouts', priority: 70 },
+      { source: 'founder-analysis', topic: 'founder' as const, title: 'Founder', text: 'y'.repeat(40_000), priority: 10 },
+    ];
+    const prompt = renderPrompt({ ...input, context });
+    expect(prompt.context).toMatch(/^# What the team has found so far\n/);
+    expect(prompt.context).toContain('## Competitors (from market-research)\n\n- Payoneer: cross-border payouts');
+    expect(prompt.context.length).toBeLessThan(4 * CONTEXT_TOKEN_BUDGET + 1_000);
+    expect(prompt.user).not.toContain('Payoneer');
+    // Fan-out items share their system prompt: a prefix providers' prompt caches reuse.
+    expect(renderPrompt(inputOf('codegen-wi-1')).system).toBe(renderPrompt(inputOf('codegen-wi-2')).system);
+    expect(prompt.user).toContain('# This task\n- Name: architecture');
   });
 });

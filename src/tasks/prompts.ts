@@ -1,5 +1,6 @@
 import type { TaskType } from '../api/index.ts';
 import { renderSandboxed } from '../templates/render.ts';
+import { fitContext } from './context.ts';
 import type { TaskInput } from './input.ts';
 import { fence } from './markdown.ts';
 
@@ -13,6 +14,8 @@ import { fence } from './markdown.ts';
 
 /** Each dependency's output is cut to this many characters, so a prompt stays bounded. */
 const MAX_DEPENDENCY_CHARS = 12_000;
+/** Tokens of shared context a prompt carries at most; the highest-priority insights are kept. */
+export const CONTEXT_TOKEN_BUDGET = 2_500;
 
 const ROLES: Record<TaskType, string> = {
   research: 'the market researcher',
@@ -55,7 +58,8 @@ Give one entry per work item with a verdict and comments: does the code do what 
 function systemMessage(input: TaskInput): string {
   const { type } = input.task;
   return [
-    `You are ${ROLES[type]} on the team building the startup ${JSON.stringify(input.startup.displayName)} at Startup Factory, working on the task ${JSON.stringify(input.task.name)}.`,
+    // No task name here: fan-out items then share the system prompt, a prefix providers' prompt caches reuse.
+    `You are ${ROLES[type]} on the team building the startup ${JSON.stringify(input.startup.displayName)} at Startup Factory.`,
     `Answer with one JSON object that matches the "${type}" output schema you are given, and nothing else.`,
     'Be specific to this startup. Where you are unsure, say so in the text instead of inventing facts.',
   ].join('\n');
@@ -102,11 +106,28 @@ function dependencyOutputs({ dependencies }: TaskInput): string[] {
   ];
 }
 
+/** A task's prompt in three parts, which each wire format places its own way (see runner/models.ts). */
+export type Prompt = {
+  /** Who the model is and how to answer. */
+  system: string;
+  /** The shared context, fitted to its budget; '' when the task builds on nothing beyond its dependencies. */
+  context: string;
+  /** The task: instructions, the startup's facts, the work item, the dependencies' outputs. */
+  user: string;
+};
+
+function sharedContext(input: TaskInput): string {
+  const fitted = fitContext(input.context, CONTEXT_TOKEN_BUDGET);
+  if (fitted.text === '') return '';
+  const omitted = fitted.dropped.length > 0 ? `\n\n(Left out for length: the insights of ${fitted.dropped.join(', ')}.)` : '';
+  return `# What the team has found so far\n\nInsights of the earlier tasks of this pipeline, by other models too. Build on them; where you disagree, say why.\n\n${fitted.text}${omitted}`;
+}
+
 /**
  * The messages of a task attempt. Throws an Error with a one-line message when the
  * task's custom prompt is refused by the sandbox or does not render.
  */
-export function renderPrompt(input: TaskInput): { system: string; user: string } {
+export function renderPrompt(input: TaskInput): Prompt {
   const custom = input.task.prompt;
   const context = {
     startup: input.startup,
@@ -114,6 +135,7 @@ export function renderPrompt(input: TaskInput): { system: string; user: string }
     workItem: input.task.workItem ?? null,
     dependencies: input.dependencies,
     deps: Object.fromEntries(input.dependencies.map((d) => [d.name, d.output])),
+    context: input.context,
   };
   let instructions: string;
   try {
@@ -124,6 +146,7 @@ export function renderPrompt(input: TaskInput): { system: string; user: string }
   }
   return {
     system: systemMessage(input),
-    user: [instructions.trim(), startupFacts(input), ...workItemFacts(input), ...dependencyOutputs(input)].join('\n\n'),
+    context: sharedContext(input),
+    user: [instructions.trim(), startupFacts(input), `# This task\n- Name: ${input.task.name}`, ...workItemFacts(input), ...dependencyOutputs(input)].join('\n\n'),
   };
 }

@@ -34,8 +34,9 @@ export function inputFor(
   startup: Startup,
   task: { name: string; type: TaskType; prompt?: string; workItem?: WorkItem },
   dependencies: TaskInput['dependencies'] = [],
+  context: TaskInput['context'] = [],
 ): TaskInput {
-  return { startup, task, dependencies };
+  return { startup, task, dependencies, context };
 }
 
 export type Step = { input: TaskInput; output: TaskOutput };
