@@ -70,7 +70,8 @@ export const startupSpecSchema = z.strictObject({
 }).describe('Desired state of a startup.');
 
 const usageSchema = z.object({
-  calls: z.int().min(0).optional().describe('AI calls made.'),
+  calls: z.int().min(0).optional().describe('AI calls that went to a provider (cache hits are counted in cachedCalls).'),
+  cachedCalls: z.int().min(0).optional().describe('AI calls answered from the gateway\'s response cache: no provider called, nothing billed.'),
   inputTokens: z.int().min(0).optional().describe('Input tokens sent.'),
   outputTokens: z.int().min(0).optional().describe('Output tokens received.'),
   costUsd: usdStatus('Cost in USD, a decimal string such as "0.004250".').optional(),
@@ -113,7 +114,8 @@ const startupUsageSchema = z.object({
   day: z.string().max(10).optional().describe('UTC day (YYYY-MM-DD) of costTodayUsd.'),
   costTodayUsd: usdStatus('USD spent today (UTC) on settled calls, against ai.quota.costPerDay.').optional(),
   reservedUsd: usdStatus('USD held for calls in flight: their worst case, settled to the real cost when they end.').optional(),
-  totalCalls: z.int().min(0).optional().describe('AI calls since creation.'),
+  totalCalls: z.int().min(0).optional().describe('AI calls since creation that went to a provider (cache hits are counted in totalCachedCalls).'),
+  totalCachedCalls: z.int().min(0).optional().describe('AI calls since creation answered from the gateway\'s response cache, free and against no quota.'),
   totalInputTokens: z.int().min(0).optional().describe('Input tokens since creation.'),
   totalOutputTokens: z.int().min(0).optional().describe('Output tokens since creation.'),
   totalCostUsd: usdStatus('USD spent since creation.').optional(),

@@ -3,7 +3,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
 import { sleep, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, STARTUP_LABEL, ownerReference, type StartupRef } from '../provisioning/metadata.ts';
-import { closeOrphans, emptyLedger, reserve, roll, settle, type LedgerState, type Limits, type Outcome, type Refusal, type ReserveRequest } from './ledger.ts';
+import { closeOrphans, emptyLedger, parseLedger, recordCacheHit, reserve, roll, settle, type LedgerState, type Limits, type Outcome, type Refusal, type ReserveRequest } from './ledger.ts';
 
 export const LEDGER_LABEL = 'startupfactory.dev/ledger';
 const DATA_KEY = 'ledger.json';
@@ -18,6 +18,7 @@ export type LedgerConfigMap = KubeObject & { data?: Record<string, string> };
 type Op =
   | { kind: 'reserve'; request: ReserveRequest; limits: Limits; resolve(result: ReserveResult): void; reject(err: unknown): void }
   | { kind: 'settle'; id: string; outcome: Outcome }
+  | { kind: 'cacheHit'; task: string }
   | { kind: 'sweep' };
 
 export type ReserveResult = { ok: true } | { ok: false; refusal: Refusal };
@@ -29,7 +30,7 @@ type Entry = {
   resourceVersion: string | undefined;
   queue: Op[];
   writing: Promise<void> | undefined;
-  /** Settlements wait this long for a reservation to share a write with. */
+  /** Settlements and cache hits wait this long for a reservation to share a write with. */
   linger: unknown;
 };
 
@@ -92,13 +93,26 @@ export class LedgerStore {
 
   /** Ends a reservation; written in the background (a crash before it lands charges the reservation in full). */
   settle(startup: StartupRef, id: string, outcome: Outcome): void {
+    this.#background(startup, { kind: 'settle', id, outcome }, 'could not load a ledger to settle a call; its reservation stays charged');
+  }
+
+  /**
+   * Counts a call answered from the response cache in its task's usage; written in the
+   * background like a settlement, and never refused or held for the budget: it spends none.
+   */
+  cacheHit(startup: StartupRef, task: string): void {
+    this.#background(startup, { kind: 'cacheHit', task }, 'could not load a ledger to count a cache hit');
+  }
+
+  /** Queues an operation no caller waits for: it shares the next write (see SETTLE_LINGER_MS). */
+  #background(startup: StartupRef, op: Extract<Op, { kind: 'settle' | 'cacheHit' }>, failure: string): void {
     const queue = (entry: Entry) => {
-      entry.queue.push({ kind: 'settle', id, outcome });
+      entry.queue.push(op);
       this.#kick(entry);
     };
     const loaded = this.#loaded.get(startup.name);
     if (loaded?.startup.uid === startup.uid) return queue(loaded);
-    void this.#entry(startup).then(queue, (err: unknown) => this.#o.logger.error({ err, startup: startup.name }, 'could not load a ledger to settle a call; its reservation stays charged'));
+    void this.#entry(startup).then(queue, (err: unknown) => this.#o.logger.error({ err, startup: startup.name }, failure));
   }
 
   /** The ledger in the windows of now, loading it when this process has not yet. */
@@ -186,7 +200,7 @@ export class LedgerStore {
     let state = emptyLedger(now);
     if (sameStartup) {
       try {
-        state = JSON.parse(cm.data?.[DATA_KEY] ?? '') as LedgerState;
+        state = parseLedger(cm.data?.[DATA_KEY] ?? '');
       } catch {
         // An unreadable ledger is a bug or tampering: starting over could overspend, so say so loudly.
         this.#o.logger.error({ startup: startup.name }, 'ledger ConfigMap is unreadable; starting a new ledger');
@@ -215,7 +229,7 @@ export class LedgerStore {
     if (entry.writing || entry.queue.length === 0) return;
     entry.writing = this.#drain(entry).then((gaveUp) => {
       entry.writing = undefined;
-      // What came in during the last write and did not fit in it (settlements only) lingers;
+      // What came in during the last write and did not fit in it (settlements and cache hits only) lingers;
       // a stopping store that gave up on the API server leaves the rest to the next leader.
       if (entry.queue.length > 0 && !gaveUp) this.#kick(entry);
     });
@@ -225,7 +239,7 @@ export class LedgerStore {
   async #drain(entry: Entry): Promise<boolean> {
     let failures = 0;
     for (let first = true; entry.queue.length > 0; first = false) {
-      // After the first batch, settlements alone wait (linger) for a reservation to share a write with.
+      // After the first batch, settlements and cache hits alone wait (linger) for a reservation to share a write with.
       if (!first && failures === 0 && !this.#stopped && !entry.queue.some((op) => op.kind === 'reserve')) return false;
       const batch = entry.queue.splice(0);
       try {
@@ -261,6 +275,8 @@ export class LedgerStore {
           results.push([op, r.ok ? { ok: true } : { ok: false, refusal: r.refusal }]);
         } else if (op.kind === 'settle') {
           state = settle(state, op.id, op.outcome, now);
+        } else if (op.kind === 'cacheHit') {
+          state = recordCacheHit(state, op.task, now);
         }
       }
       if (state !== entry.state) {

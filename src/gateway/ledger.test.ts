@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeOrphans, emptyLedger, exhaustion, reserve, roll, settle, windowUsage, type LedgerState } from './ledger.ts';
+import { closeOrphans, emptyLedger, exhaustion, parseLedger, recordCacheHit, reserve, roll, settle, windowUsage, type LedgerState } from './ledger.ts';
 
 const t0 = Date.parse('2026-12-01T10:15:00Z');
 const limits = { callsPerHour: 10, costPerDayMicros: 1_000 };
@@ -38,7 +38,7 @@ describe('ledger', () => {
     expect(reserve(state, req('b', 200), limits, t0).ok).toBe(false);
     state = settle(state, 'a', { kind: 'usage', inputTokens: 100, outputTokens: 20, costMicros: 120 }, t0);
     expect(state).toMatchObject({ calls: 1, costMicros: 120, open: {} });
-    expect(state.totals).toEqual({ calls: 1, inputTokens: 100, outputTokens: 20, costMicros: 120 });
+    expect(state.totals).toEqual({ calls: 1, cachedCalls: 0, inputTokens: 100, outputTokens: 20, costMicros: 120 });
     expect(state.tasks['market-research']).toEqual(state.totals);
     expect(reserve(state, req('b', 800), limits, t0).ok).toBe(true);
   });
@@ -90,5 +90,26 @@ describe('ledger', () => {
     expect(Object.keys(closed.open)).toEqual(['mine']);
     expect(closed.costMicros).toBe(250);
     expect(closeOrphans(closed, 'me', t0)).toBe(closed);
+  });
+
+  it('counts a cache hit in its task and the totals, against no window, even on a spent budget', () => {
+    let state = reserved(emptyLedger(t0), 'big', 900);
+    state = reserve(state, req('bigger', 200), limits, t0).state;
+    expect(exhaustion(state, t0)).toBeDefined();
+    state = recordCacheHit(recordCacheHit(state, 'market-research', t0), 'mvp-spec', t0);
+    expect(state.totals).toEqual({ calls: 0, cachedCalls: 2, inputTokens: 0, outputTokens: 0, costMicros: 0 });
+    expect(state.tasks['market-research']).toEqual({ calls: 0, cachedCalls: 1, inputTokens: 0, outputTokens: 0, costMicros: 0 });
+    expect(windowUsage(state)).toEqual({ calls: 1, costMicros: 0, reservedMicros: 900 });
+    state = settle(state, 'big', { kind: 'usage', inputTokens: 5, outputTokens: 5, costMicros: 100 }, t0);
+    expect(state.tasks['market-research']).toEqual({ calls: 1, cachedCalls: 1, inputTokens: 5, outputTokens: 5, costMicros: 100 });
+  });
+
+  it('reads a ledger stored before cache hits were counted as one with none', () => {
+    const stored = settle(reserved(emptyLedger(t0), 'a', 100), 'a', { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 50 }, t0);
+    const old = JSON.parse(JSON.stringify(stored), (key, value: unknown) => (key === 'cachedCalls' ? undefined : value)) as LedgerState;
+    expect(JSON.stringify(old)).not.toContain('cachedCalls');
+    const read = parseLedger(JSON.stringify(old));
+    expect(read).toEqual(stored);
+    expect(recordCacheHit(read, 'market-research', t0).totals.cachedCalls).toBe(1);
   });
 });

@@ -15,7 +15,8 @@
  */
 import { formatUsd } from '../api/money.ts';
 
-export type Usage = { calls: number; inputTokens: number; outputTokens: number; costMicros: number };
+/** `calls` reached a provider and are billed; `cachedCalls` were answered from the response cache, free. */
+export type Usage = { calls: number; cachedCalls: number; inputTokens: number; outputTokens: number; costMicros: number };
 
 export type Reservation = {
   task: string;
@@ -56,7 +57,7 @@ export type Outcome =
   | { kind: 'interrupted' }
   | { kind: 'released' };
 
-const ZERO: Usage = { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
+const ZERO: Usage = { calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
 
 export const hourOf = (ms: number) => new Date(ms).toISOString().slice(0, 13);
 export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -147,8 +148,8 @@ export function settle(state: LedgerState, id: string, outcome: Outcome, now: nu
   const { [id]: _settled, ...open } = current.open;
   if (outcome.kind === 'released') return { ...current, open };
   const charge: Usage = outcome.kind === 'usage'
-    ? { calls: 1, inputTokens: outcome.inputTokens, outputTokens: outcome.outputTokens, costMicros: outcome.costMicros }
-    : { calls: 1, inputTokens: 0, outputTokens: 0, costMicros: reservation.costMicros };
+    ? { ...ZERO, calls: 1, inputTokens: outcome.inputTokens, outputTokens: outcome.outputTokens, costMicros: outcome.costMicros }
+    : { ...ZERO, calls: 1, costMicros: reservation.costMicros };
   return {
     ...current,
     open,
@@ -157,6 +158,24 @@ export function settle(state: LedgerState, id: string, outcome: Outcome, now: nu
     totals: add(current.totals, charge),
     tasks: { ...current.tasks, [reservation.task]: add(current.tasks[reservation.task] ?? ZERO, charge) },
   };
+}
+
+/**
+ * Records a call answered from the response cache: it reached no provider, so it is
+ * billed nothing and counts against no window, and it is never refused, a spent budget
+ * included (it spends none). It shows in the task's usage and the totals only.
+ */
+export function recordCacheHit(state: LedgerState, task: string, now: number): LedgerState {
+  const current = roll(state, now);
+  const hit: Usage = { ...ZERO, cachedCalls: 1 };
+  return { ...current, totals: add(current.totals, hit), tasks: { ...current.tasks, [task]: add(current.tasks[task] ?? ZERO, hit) } };
+}
+
+/** A ledger as stored; one written before cache hits were counted reads as having none. */
+export function parseLedger(json: string): LedgerState {
+  const state = JSON.parse(json) as LedgerState;
+  const upgraded = (u: Usage): Usage => ({ ...u, cachedCalls: u.cachedCalls ?? 0 });
+  return { ...state, totals: upgraded(state.totals), tasks: Object.fromEntries(Object.entries(state.tasks).map(([task, u]) => [task, upgraded(u)])) };
 }
 
 /**
@@ -181,6 +200,9 @@ export function exhaustion(state: LedgerState, now: number): LedgerState['exhaus
 }
 
 function add(a: Usage, b: Usage): Usage {
-  return { calls: a.calls + b.calls, inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costMicros: a.costMicros + b.costMicros };
+  return {
+    calls: a.calls + b.calls, cachedCalls: a.cachedCalls + b.cachedCalls,
+    inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costMicros: a.costMicros + b.costMicros,
+  };
 }
 

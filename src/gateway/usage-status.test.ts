@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition, StartupStatus } from '../api/index.ts';
 import { ConditionType, getCondition } from '../api/conditions.ts';
-import { emptyLedger, reserve, settle, type LedgerState, type Limits } from './ledger.ts';
+import { emptyLedger, recordCacheHit, reserve, settle, type LedgerState, type Limits } from './ledger.ts';
 import { usageStatus } from './usage-status.ts';
 
 const t0 = Date.parse('2026-12-01T10:15:00Z');
@@ -54,6 +54,7 @@ describe('usageStatus', () => {
       costTodayUsd: '0.001250',
       reservedUsd: '0.000400',
       totalCalls: 2,
+      totalCachedCalls: 0,
       totalInputTokens: 2000,
       totalOutputTokens: 500,
       totalCostUsd: '0.001250',
@@ -65,6 +66,12 @@ describe('usageStatus', () => {
   it('reports a Startup with only a call in flight', () => {
     const status = usageStatus(undefined, 1, admitted(emptyLedger(t0), 'first', 700), t0);
     expect(status.usage).toMatchObject({ callsThisHour: 1, totalCalls: 0, costTodayUsd: '0.000000', reservedUsd: '0.000700', totalCostUsd: '0.000000' });
+  });
+
+  it('reports a Startup whose every call was a cache hit, at no cost and against no window', () => {
+    const status = usageStatus(undefined, 1, recordCacheHit(recordCacheHit(emptyLedger(t0), 'market-research', t0), 'mvp-spec', t0), t0);
+    expect(status.usage).toMatchObject({ totalCalls: 0, totalCachedCalls: 2, callsThisHour: 0, costTodayUsd: '0.000000', totalCostUsd: '0.000000' });
+    expect(budget(status)).toMatchObject({ status: 'False', reason: 'WithinBudget' });
   });
 
   it('sets BudgetExceeded True with CallsPerHourExceeded and when the hour resets', () => {

@@ -18,7 +18,7 @@ import type { LedgerStore } from './ledger-store.ts';
 export function usageStatus(current: StartupStatus | undefined, generation: number, ledger: LedgerState, now: number): StartupStatus {
   const state = roll(ledger, now);
   const window = windowUsage(state);
-  const used = state.totals.calls > 0 || Object.keys(state.open).length > 0 || state.exhausted !== undefined;
+  const used = state.totals.calls > 0 || state.totals.cachedCalls > 0 || Object.keys(state.open).length > 0 || state.exhausted !== undefined;
   if (!used && current?.usage === undefined) return current ?? {};
   const next: StartupStatus = {
     ...current,
@@ -29,6 +29,7 @@ export function usageStatus(current: StartupStatus | undefined, generation: numb
       costTodayUsd: formatUsd(state.costMicros),
       reservedUsd: formatUsd(window.reservedMicros),
       totalCalls: state.totals.calls,
+      totalCachedCalls: state.totals.cachedCalls,
       totalInputTokens: state.totals.inputTokens,
       totalOutputTokens: state.totals.outputTokens,
       totalCostUsd: formatUsd(state.totals.costMicros),

@@ -6,7 +6,8 @@ import type { TaskInstance } from './dag.ts';
 import { outputConfigMapName } from './names.ts';
 import type { TaskState } from './state.ts';
 
-export type TaskUsage = { calls: number; inputTokens: number; outputTokens: number; costMicros: number };
+/** `cachedCalls`: answered from the gateway's response cache (free); none when absent. */
+export type TaskUsage = { calls: number; cachedCalls?: number; inputTokens: number; outputTokens: number; costMicros: number };
 
 /** Everything the pipeline's part of a Startup's status is computed from. */
 export type PipelineView = {
@@ -68,8 +69,10 @@ function taskStatus(instance: TaskInstance, state: TaskState, previous: TaskStat
     if (model) status.model = model;
   }
   const usage = view.usage(instance.name);
-  if (usage && usage.calls > 0) {
+  const cachedCalls = usage?.cachedCalls ?? 0;
+  if (usage && (usage.calls > 0 || cachedCalls > 0)) {
     status.usage = { calls: usage.calls, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: formatUsd(usage.costMicros) };
+    if (cachedCalls > 0) status.usage.cachedCalls = cachedCalls;
   }
   switch (state.phase) {
     case 'Succeeded':
