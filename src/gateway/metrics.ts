@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The gateway's metrics, on the operator's registry. */
 export class GatewayMetrics {
@@ -7,6 +7,9 @@ export class GatewayMetrics {
   readonly cost: Counter<'provider'>;
   readonly duration: Histogram<'route' | 'code'>;
   readonly refusals: Counter<'kind'>;
+  readonly cacheLookups: Counter<'provider' | 'result'>;
+  readonly cachedTokens: Counter<'provider' | 'direction'>;
+  readonly cacheBytes: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -39,6 +42,23 @@ export class GatewayMetrics {
       name: 'startup_factory_budget_refusals_total',
       help: 'Calls refused because a budget would be exceeded, by kind (calls, cost).',
       labelNames: ['kind'],
+      registers,
+    });
+    this.cacheLookups = new Counter({
+      name: 'startup_factory_ai_cache_lookups_total',
+      help: 'Model calls looked up in the response cache, by provider and result (hit: answered from it, free; miss: sent upstream).',
+      labelNames: ['provider', 'result'],
+      registers,
+    });
+    this.cachedTokens = new Counter({
+      name: 'startup_factory_ai_cached_tokens_total',
+      help: 'Tokens of the answers served from the response cache, by provider and direction (input, output): what hits saved.',
+      labelNames: ['provider', 'direction'],
+      registers,
+    });
+    this.cacheBytes = new Gauge({
+      name: 'startup_factory_ai_cache_bytes',
+      help: 'Bytes held by the response cache, against --cache-max-bytes.',
       registers,
     });
   }

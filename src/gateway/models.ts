@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, fetch, type Response } from 'undici';
 import { parseUsd, type AIProviderSpec } from '../api/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { Semaphore } from '../lib/semaphore.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderView } from '../providers/candidates.ts';
+import type { StartupRef } from '../provisioning/metadata.ts';
 import type { Attempt } from './attempts.ts';
+import { ResponseCache, cacheKey, type CachedAnswer } from './cache.ts';
 import { BodyTooLargeError, readBody, sendGatewayError } from './http.ts';
 import type { LedgerStore } from './ledger-store.ts';
 import type { Outcome } from './ledger.ts';
@@ -48,6 +51,8 @@ export type ModelProxyDeps = {
   /** This process, the holder of the reservations it makes. */
   holder: string;
   offline: OfflineAnswer;
+  /** Bounds of the response cache; either at 0 turns it off. */
+  cache: { maxAgeMs: number; maxBytes: number };
 };
 
 type Relay = { outcome: Outcome; result: string };
@@ -58,20 +63,32 @@ type Relay = { outcome: Outcome; result: string };
  * provider's maxConcurrency, goes out with the real key (which the task never sees), and
  * is settled from the usage the provider reports as the answer streams back. One
  * request is one upstream call: retries and fallbacks are the runner's, each a call of
- * its own, each reserved on its own.
+ * its own, each reserved on its own. A call identical to one already answered is
+ * answered from the response cache instead: no reservation, no slot, no upstream call,
+ * nothing billed. Each provider's calls go out on a keep-alive connection pool of its own.
  */
 export class ModelProxy {
   readonly #d: ModelProxyDeps;
   readonly #slots = new Map<string, Semaphore>();
   readonly #inFlight = new Set<AbortController>();
+  readonly #cache: ResponseCache | undefined;
+  readonly #pools = new Map<string, { origin: string; connections: number; agent: Agent }>();
 
   constructor(deps: ModelProxyDeps) {
     this.#d = deps;
+    this.#cache = deps.cache.maxAgeMs > 0 && deps.cache.maxBytes > 0 ? new ResponseCache({ ...deps.cache, clock: deps.clock }) : undefined;
   }
 
   /** Cuts every call still in flight (the leader is stepping down); each is charged at its reservation. */
   abortAll(): void {
     for (const c of this.#inFlight) c.abort(new Error('the gateway is stopping'));
+  }
+
+  /** Closes the upstream connections (after `abortAll`, nothing is left on them); the next call opens new ones. */
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.agent.close()));
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, attempt: Attempt, provider: ProviderView, format: WireFormat): Promise<void> {
@@ -87,8 +104,25 @@ export class ModelProxy {
       }
       throw err;
     }
-    const prices = pricesOf(provider.spec);
     const startup = { name: attempt.startup.metadata.name, uid: attempt.startup.metadata.uid ?? '' };
+    let store: ((answer: CachedAnswer) => void) | undefined;
+    const cache = this.#cache;
+    // The offline provider is free and deterministic already: caching it would save nothing.
+    if (cache && provider.spec.type !== 'offline') {
+      const key = cacheKey({
+        provider: provider.name, type: provider.spec.type, url: upstreamUrl(provider.spec), format, model: modelOf(call, provider),
+        headers: format === 'anthropic' ? anthropicHeaders(req) : {}, body: call.body,
+      });
+      const hit = cache.get(key);
+      d.metrics.cacheLookups.inc({ provider: provider.name, result: hit ? 'hit' : 'miss' });
+      d.metrics.cacheBytes.set(cache.bytes);
+      if (hit) return this.#replay(res, startup, attempt, provider, hit);
+      store = (answer) => {
+        cache.set(key, answer);
+        d.metrics.cacheBytes.set(cache.bytes);
+      };
+    }
+    const prices = pricesOf(provider.spec);
     const quota = attempt.spec.ai.quota;
     const id = randomUUID();
     const timeoutMs = provider.spec.timeoutSeconds * 1000;
@@ -120,7 +154,7 @@ export class ModelProxy {
       release = await this.#slot(provider.name).acquire(provider.spec.maxConcurrency, abort.signal);
       relay = provider.spec.type === 'offline'
         ? await this.#offline(res, attempt, provider, call, prices)
-        : await this.#upstream(res, provider, format, call, prices, AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]), req);
+        : await this.#upstream(res, provider, format, call, prices, AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]), req, store);
     } catch (err) {
       // Cut while waiting for a place: it never left, nothing to charge. Cut after: what was billed is unknown.
       relay = { outcome: { kind: release ? 'interrupted' : 'released' }, result: 'interrupted' };
@@ -142,10 +176,42 @@ export class ModelProxy {
     return s;
   }
 
+  /**
+   * Answers a call from the cache, exactly as the upstream did (a streamed answer as its
+   * events, which the SDKs parse as they would the upstream's). It reached no provider:
+   * nothing is reserved or billed, and the task's usage counts it as a cached call.
+   */
+  #replay(res: ServerResponse, startup: StartupRef, attempt: Attempt, provider: ProviderView, hit: CachedAnswer): void {
+    res.writeHead(200, { 'content-type': hit.contentType, 'content-length': hit.body.byteLength });
+    res.end(hit.body);
+    this.#d.ledger.cacheHit(startup, attempt.job.task);
+    const m = this.#d.metrics;
+    m.cachedTokens.inc({ provider: provider.name, direction: 'input' }, hit.usage.inputTokens + hit.usage.cacheWriteTokens);
+    m.cachedTokens.inc({ provider: provider.name, direction: 'output' }, hit.usage.outputTokens);
+  }
+
+  /**
+   * The keep-alive connection pool of a provider's upstream, at most maxConcurrency
+   * connections (its calls in flight never exceed that). Made anew when the provider
+   * moves to another origin or changes its maxConcurrency; the old pool closes once
+   * the calls still on it end.
+   */
+  #pool(provider: ProviderView, url: string): Agent {
+    const origin = new URL(url).origin;
+    const connections = provider.spec.maxConcurrency;
+    const current = this.#pools.get(provider.name);
+    if (current?.origin === origin && current.connections === connections) return current.agent;
+    void current?.agent.close();
+    // No idle or header timeouts of its own: each call's timeout (the provider's timeoutSeconds) bounds it,
+    // and undici's five-minute defaults would cut a call the provider's timeout still allows.
+    const agent = new Agent({ connections, headersTimeout: 0, bodyTimeout: 0 });
+    this.#pools.set(provider.name, { origin, connections, agent });
+    return agent;
+  }
+
   #count(provider: ProviderView, call: PreparedCall, attempt: Attempt, relay: Relay): void {
     const m = this.#d.metrics;
-    const model = typeof call.body.model === 'string' ? call.body.model : provider.spec.model;
-    m.calls.inc({ provider: provider.name, model, task_type: attempt.task.type, result: relay.result });
+    m.calls.inc({ provider: provider.name, model: modelOf(call, provider), task_type: attempt.task.type, result: relay.result });
     const o = relay.outcome;
     if (o.kind === 'usage') {
       m.tokens.inc({ provider: provider.name, direction: 'input' }, o.inputTokens);
@@ -154,7 +220,11 @@ export class ModelProxy {
     }
   }
 
-  async #upstream(res: ServerResponse, provider: ProviderView, format: WireFormat, call: PreparedCall, prices: Prices, signal: AbortSignal, req: IncomingMessage): Promise<Relay> {
+  /** Forwards the call and relays the answer as it comes; `store`, when given, keeps a complete successful answer for identical calls. */
+  async #upstream(
+    res: ServerResponse, provider: ProviderView, format: WireFormat, call: PreparedCall, prices: Prices, signal: AbortSignal, req: IncomingMessage,
+    store: ((answer: CachedAnswer) => void) | undefined,
+  ): Promise<Relay> {
     const key = await this.#d.keys.get(provider.name, provider.spec);
     if (!key) {
       sendGatewayError(res, format, 503, 'unavailable', `the API key of provider ${provider.name} cannot be read`);
@@ -162,16 +232,15 @@ export class ModelProxy {
     }
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json' };
     if (format === 'anthropic') {
+      Object.assign(headers, anthropicHeaders(req));
       headers['x-api-key'] = key;
-      headers['anthropic-version'] = header(req, 'anthropic-version') ?? '2023-06-01';
-      const beta = header(req, 'anthropic-beta');
-      if (beta) headers['anthropic-beta'] = beta;
     } else {
       headers.authorization = `Bearer ${key}`;
     }
     let upstream: Response;
+    const url = upstreamUrl(provider.spec);
     try {
-      upstream = await fetch(upstreamUrl(provider.spec), { method: 'POST', headers, body: JSON.stringify(call.body), signal });
+      upstream = await fetch(url, { method: 'POST', headers, body: JSON.stringify(call.body), signal, dispatcher: this.#pool(provider, url) });
     } catch (err) {
       const code = (err as { cause?: { code?: string } }).cause?.code;
       sendGatewayError(res, format, 502, 'upstream-unreachable', `provider ${provider.name} is unreachable: ${code ?? (err as Error).message}`);
@@ -187,19 +256,26 @@ export class ModelProxy {
     const ok = upstream.status < 400;
     const streamed = ok && call.stream && (upstream.headers.get('content-type') ?? '').includes('text/event-stream');
     const meter = streamed ? new StreamMeter(format) : undefined;
+    const save = upstream.status === 200 ? store : undefined;
+    // The body is kept to read its usage from (not streamed) or to cache it.
+    const keep = !meter || save !== undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of (upstream.body ?? []) as AsyncIterable<Uint8Array>) {
       const buf = Buffer.from(chunk);
-      if (meter) meter.push(buf);
-      else if ((size += buf.length) <= MAX_RESPONSE_BYTES) chunks.push(buf);
+      meter?.push(buf);
+      if (keep && (size += buf.length) <= MAX_RESPONSE_BYTES) chunks.push(buf);
       if (!res.write(buf)) await new Promise((resolve) => res.once('drain', resolve));
     }
     res.end();
     // An upstream error bills nothing; an answer without usage is charged its reservation.
     if (!ok) return { outcome: { kind: 'usage', inputTokens: 0, outputTokens: 0, costMicros: 0 }, result: 'upstream_error' };
-    const usage = meter ? meter.result() : usageFromBody(format, Buffer.concat(chunks));
-    return usage ? { outcome: charged(usage, prices), result: 'success' } : { outcome: { kind: 'interrupted' }, result: 'no_usage' };
+    const body = Buffer.concat(chunks);
+    const usage = meter ? meter.result() : usageFromBody(format, body);
+    if (!usage) return { outcome: { kind: 'interrupted' }, result: 'no_usage' };
+    // Only a whole answer, received to its end with its usage, is worth replaying.
+    if (save && size <= MAX_RESPONSE_BYTES) save({ contentType: upstream.headers.get('content-type') ?? 'application/json', body, usage });
+    return { outcome: charged(usage, prices), result: 'success' };
   }
 
   /**
@@ -209,7 +285,7 @@ export class ModelProxy {
    */
   async #offline(res: ServerResponse, attempt: Attempt, provider: ProviderView, call: PreparedCall, prices: Prices): Promise<Relay> {
     const content = await this.#d.offline(attempt);
-    const model = typeof call.body.model === 'string' ? call.body.model : provider.spec.model;
+    const model = modelOf(call, provider);
     const usage = { inputTokens: Math.ceil(call.maxInputTokens / 4), outputTokens: Math.ceil(Buffer.byteLength(content) / 4), cacheWriteTokens: 0 };
     const id = `chatcmpl-offline-${randomUUID()}`;
     const created = Math.floor(this.#d.clock.now() / 1000);
@@ -238,6 +314,18 @@ export class ModelProxy {
 
 function charged(usage: TokenUsage, prices: Prices): Outcome {
   return { kind: 'usage', inputTokens: usage.inputTokens + usage.cacheWriteTokens, outputTokens: usage.outputTokens, costMicros: costMicros(usage, prices) };
+}
+
+function modelOf(call: PreparedCall, provider: ProviderView): string {
+  return typeof call.body.model === 'string' ? call.body.model : provider.spec.model;
+}
+
+/** Anthropic's request headers that decide the answer, as they go upstream. */
+function anthropicHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = { 'anthropic-version': header(req, 'anthropic-version') ?? '2023-06-01' };
+  const beta = header(req, 'anthropic-beta');
+  if (beta) headers['anthropic-beta'] = beta;
+  return headers;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -134,6 +134,7 @@ export class Gateway {
       server.closeAllConnections();
       await closed;
     }
+    await this.#proxy.close();
     await this.#o.ledger.stop(Math.min(deadlineMs, 5_000));
   }
 

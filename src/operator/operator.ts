@@ -69,6 +69,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
     client: gatewayClient, caches, keyring, ledger, keys: new ProviderKeys(gatewayClient, config.namespace, clock),
     metrics: new GatewayMetrics(manager.metrics.registry), logger: manager.logger.child({ component: 'gateway' }), clock,
     holder: manager.identity, host: config.bindAddress, port: config.gatewayPort, url: config.gatewayUrl,
+    cache: { maxAgeMs: config.cacheMaxAgeSeconds * 1000, maxBytes: config.cacheMaxBytes },
   });
   const pipeline = setupPipelineController(manager, {
     caches, budget: budgetView(ledger, clock), tokens: keyring, metrics: new PipelineMetrics(manager.metrics.registry), clock,

@@ -1,6 +1,7 @@
 // The official SDKs against the fixture: proof that it speaks the protocols they parse.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { Agent, fetch } from 'undici';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -179,5 +180,27 @@ describe('Anthropic messages', () => {
     const call = anthropic({ apiKey: 'sk-wrong' }).messages.create(forced);
     await expect(call).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
     await expect(call).rejects.toMatchObject({ status: 401, error: { type: 'error', error: { type: 'authentication_error' } } });
+  });
+});
+
+describe('connections', () => {
+  it('counts TCP connections: one for calls that keep it alive, one each for calls that do not share one', async () => {
+    const call = (dispatcher: Agent) => fetch(`${fixture.url}/v1/chat/completions`, {
+      method: 'POST', dispatcher, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages }),
+    }).then((res) => res.json());
+    // One connection at most: a call sent the moment the last one's body was read can find its connection not yet released.
+    const pooled = new Agent({ connections: 1 });
+    const apart = [new Agent(), new Agent()];
+    try {
+      const before = fixture.connections;
+      for (let i = 0; i < 2; i++) await call(pooled);
+      expect(fixture.connections - before).toBe(1);
+      for (const agent of apart) await call(agent);
+      expect(fixture.connections - before).toBe(3);
+      expect(fixture.requests).toHaveLength(4);
+    } finally {
+      await Promise.all([pooled, ...apart].map((a) => a.close()));
+    }
   });
 });

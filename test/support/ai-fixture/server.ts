@@ -75,6 +75,8 @@ export class AiFixture {
   requests: FixtureRequest[] = [];
   /** The most requests in flight at once since start or the last `reset()`. */
   maxInFlight = 0;
+  /** TCP connections accepted since start: fewer than requests when clients keep connections alive. */
+  connections = 0;
   #inFlight = 0;
   #server: Server;
   #url: string | undefined;
@@ -82,6 +84,7 @@ export class AiFixture {
   constructor(options: FixtureOptions = {}) {
     this.options = options;
     this.#server = createServer((req, res) => this.#track(req, res));
+    this.#server.on('connection', () => this.connections++);
   }
 
   /** `http://127.0.0.1:<port>`, once started. */
