@@ -11,6 +11,7 @@ export const STARTUP_NAMESPACE_PREFIX = 'startup-';
 export const startupNamespace = (name: string) => `${STARTUP_NAMESPACE_PREFIX}${name}`;
 
 export const EXPOSE_TYPES = ['ClusterIP', 'NodePort'] as const;
+export const ROUTING_MODES = ['Learned', 'Ordered'] as const;
 export const STARTUP_PHASES = ['Queued', 'Provisioning', 'Running', 'Succeeded', 'Failed', 'Suspended'] as const;
 export const TASK_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped'] as const;
 export type StartupPhase = (typeof STARTUP_PHASES)[number];
@@ -40,7 +41,9 @@ const quotaSchema = z.strictObject({
 const aiSchema = z.strictObject({
   providers: z.array(dnsSubdomain('Name of an AIProvider.')).max(16).optional()
     .meta({ 'x-kubernetes-list-type': 'set' })
-    .describe('AIProvider names in order of preference; every Ready provider when unset.'),
+    .describe('AIProviders the startup may use (every Ready one when unset); with routing Ordered, in order of preference.'),
+  routing: z.enum(ROUTING_MODES).default('Learned')
+    .describe('How a task\'s provider is chosen when the task names none: Learned (by measured quality, cost and latency per task type, exploring a little) or Ordered (the first Ready one of providers, the rest as fallbacks).'),
   quota: quotaSchema,
 }).prefault({}).describe('Which AI providers the startup uses and how much.');
 

@@ -15,6 +15,7 @@ import { candidateProviders, providerViews, type ProviderView } from '../provide
 import { offlineOutput } from '../providers/offline.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { toMarkdown } from '../tasks/markdown.ts';
+import { scoreOutput } from '../tasks/rubric.ts';
 import { validateOutput } from '../tasks/validate.ts';
 import { resolveAttempt, type Attempt } from './attempts.ts';
 import { BodyTooLargeError, bearer, readBody, sendGatewayError, sendJson } from './http.ts';
@@ -41,6 +42,8 @@ export type GatewayOptions = Omit<ModelProxyDeps, 'offline'> & {
   port: number;
   /** The address task pods use; `http://127.0.0.1:<port>` when unset (pods on this machine, as with the local pod runner). */
   url?: string | undefined;
+  /** The quality threshold below which the runner asks another provider too, and how many more at most. */
+  quality: { min: number; retries: number };
 };
 
 /** Output tokens a task asks for per call: code needs room, prose less. */
@@ -173,7 +176,10 @@ export class Gateway {
       const base = `${PROVIDERS_PREFIX}${encodeURIComponent(p.name)}`;
       return { name: p.name, type: p.spec.type, model: attempt.task.model ?? p.spec.model, format, basePath: format === 'openai' ? `${base}/v1` : base };
     });
-    return { input: await this.#input(attempt), attempt: attempt.job.attempt, providers, maxOutputTokens: MAX_OUTPUT_TOKENS[attempt.task.type], reasks: REASKS };
+    return {
+      input: await this.#input(attempt), attempt: attempt.job.attempt, providers, maxOutputTokens: MAX_OUTPUT_TOKENS[attempt.task.type], reasks: REASKS,
+      minQuality: this.#o.quality.min, qualityRetries: this.#o.quality.retries,
+    };
   }
 
   /**
@@ -252,8 +258,10 @@ export class Gateway {
     const type = attempt.task.type;
     const validation = validateOutput(type, report.output);
     if (!validation.ok) return sendGatewayError(res, 'openai', 422, 'bad-request', `output does not validate: ${validation.issues.join('; ')}`);
-    const quality = typeof report.quality === 'number' && report.quality >= 0 && report.quality <= 1 ? report.quality : 0;
     const output = validation.output;
+    // Scored again here, like the validation: the quality decides routing, so the runner's own figure is not trusted.
+    const input = await this.#input(attempt);
+    const quality = scoreOutput(type, output, input);
     const workItems = type === 'decompose' ? (output as { workItems: unknown[] }).workItems.length : undefined;
     const startup = { name: attempt.startup.metadata.name, uid: attempt.startup.metadata.uid ?? '' };
     const configMap = desiredOutputConfigMap(startup, {
@@ -264,7 +272,6 @@ export class Gateway {
     await this.#o.client.serverSideApply(configMap, { force: true });
     // After the output, before the answer: a failure here is a 5xx the runner retries (storing
     // the output again is idempotent), so an attempt that exits 0 has its insights shared too.
-    const input = await this.#input(attempt);
     await this.#recordContext(startup, attempt.job.task, extractInsights(type, attempt.job.task, output as never, input.dependencies.length === 0));
     this.#inputs.delete(attempt.job.uid);
     sendJson(res, 200, { stored: configMap.metadata.name });

@@ -70,6 +70,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
     metrics: new GatewayMetrics(manager.metrics.registry), logger: manager.logger.child({ component: 'gateway' }), clock,
     holder: manager.identity, host: config.bindAddress, port: config.gatewayPort, url: config.gatewayUrl,
     cache: { maxAgeMs: config.cacheMaxAgeSeconds * 1000, maxBytes: config.cacheMaxBytes },
+    quality: { min: config.minQuality, retries: config.qualityRetries },
   });
   const pipeline = setupPipelineController(manager, {
     caches, budget: budgetView(ledger, clock), tokens: keyring, metrics: new PipelineMetrics(manager.metrics.registry), clock,

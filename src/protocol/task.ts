@@ -83,8 +83,15 @@ export type TaskAssignment = {
   maxOutputTokens: number;
   /** How many times to ask again after an invalid answer. */
   reasks: number;
+  /** A valid answer scoring below this (the task type's rubric, 0 to 1) is asked of the next provider too; the best one wins. */
+  minQuality: number;
+  /** How many more providers to ask after a valid answer below minQuality: each is a call of its own, against the budget. */
+  qualityRetries: number;
 };
 
-export type OutputReport = { output: unknown; provider: string; model: string; quality: number };
+/** One provider an attempt asked, as the runner saw it: evidence for the learning engine. */
+export type ProviderTry = { provider: string; valid: boolean; quality: number };
 
-export type FailureReport = { kind: FailureKind; reason: string; message: string };
+export type OutputReport = { output: unknown; provider: string; model: string; quality: number; tried: ProviderTry[] };
+
+export type FailureReport = { kind: FailureKind; reason: string; message: string; tried?: ProviderTry[] };

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskType } from '../api/index.ts';
 import {
   ExitCode, FAILURE_PATH, GATEWAY_ERROR_HEADER, GATEWAY_URL_ENV, OUTPUT_PATH, TASK_PATH, TASK_TOKEN_ENV,
-  type FailureReport, type OutputReport, type ProviderOffer, type TaskAssignment,
+  type FailureReport, type OutputReport, type ProviderOffer, type ProviderTry, type TaskAssignment,
 } from '../protocol/task.ts';
 import { backoffDelay } from '../lib/rate-limit.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -51,8 +51,9 @@ class GatewayRefusal extends Error {
  * the gateway, render the task type's prompt, ask the providers in the offered order
  * (transient failures retried with backoff and jitter, honouring Retry-After, then the
  * next provider; permanent ones fail at once), validate the answer against the type's
- * schema (asking again, with the problems named, a bounded number of times), score it,
- * and post it back. The exit code tells the Job's podFailurePolicy what happened.
+ * schema (asking again, with the problems named, a bounded number of times), score it
+ * (an answer below the quality threshold is asked of the next provider too, and the best
+ * one wins), and post it back with what each provider it asked gave. The exit code tells the Job's podFailurePolicy what happened.
  */
 export async function runTask(env: NodeJS.ProcessEnv, log: Logger, settings: RunnerSettings = DEFAULT_SETTINGS): Promise<number> {
   const gatewayUrl = env[GATEWAY_URL_ENV]?.replace(/\/+$/, '');
@@ -88,27 +89,28 @@ export async function runTask(env: NodeJS.ProcessEnv, log: Logger, settings: Run
   }
 
   let last: Extract<Outcome, { ok: false }>['failure'] | undefined;
+  let best: (Extract<Outcome, { ok: true }> & { quality: number }) | undefined;
+  const tried: ProviderTry[] = [];
   for (const offer of assignment.providers) {
     const outcome = await askProvider(offer, prompt, assignment, { gatewayUrl, token }, settings, tlog);
     if (outcome.ok) {
       const quality = scoreOutput(type, outcome.output, input);
-      try {
-        await gateway.post(OUTPUT_PATH, { output: outcome.output, provider: outcome.provider, model: outcome.model, quality } satisfies OutputReport);
-      } catch (err) {
-        if (err instanceof GatewayRefusal && err.status === 422) {
-          return report({ kind: 'permanent', reason: 'InvalidOutput', message: err.message }, ExitCode.Permanent);
-        }
-        return stopFor(err, tlog);
-      }
-      tlog.info({ provider: outcome.provider, model: outcome.model, quality }, 'output stored');
-      return ExitCode.Succeeded;
+      tried.push({ provider: offer.name, valid: true, quality });
+      if (!best || quality > best.quality) best = { ...outcome, quality };
+      const asked = tried.filter((t) => t.valid).length;
+      if (quality >= assignment.minQuality || asked > assignment.qualityRetries) break;
+      tlog.warn({ provider: offer.name, quality, minQuality: assignment.minQuality }, 'the answer scores below the threshold; asking the next provider too');
+      continue;
     }
     last = outcome.failure;
+    tried.push({ provider: offer.name, valid: false, quality: 0 });
+    // With a valid answer in hand, a provider that cannot do better only ends the search.
+    if (best && last.kind !== 'revoked') break;
     switch (last.kind) {
       case 'permanent':
-        return report({ kind: 'permanent', reason: last.reason, message: `${offer.name}: ${last.message}` }, ExitCode.Permanent);
+        return report({ kind: 'permanent', reason: last.reason, message: `${offer.name}: ${last.message}`, tried }, ExitCode.Permanent);
       case 'budget':
-        return report({ kind: 'budget', reason: last.reason, message: last.message }, ExitCode.BudgetExceeded);
+        return report({ kind: 'budget', reason: last.reason, message: last.message, tried }, ExitCode.BudgetExceeded);
       case 'revoked':
         tlog.warn(last.message);
         return ExitCode.Revoked;
@@ -116,8 +118,20 @@ export async function runTask(env: NodeJS.ProcessEnv, log: Logger, settings: Run
         tlog.warn({ provider: offer.name, reason: last.reason }, `${offer.name} did not give an output: ${last.message}; trying the next provider`);
     }
   }
-  if (last?.kind === 'invalid') return report({ kind: 'permanent', reason: last.reason, message: last.message }, ExitCode.Permanent);
-  return report({ kind: 'transient', reason: last?.reason ?? 'NoOutput', message: last?.message ?? 'no provider gave an output' }, ExitCode.Transient);
+  if (best) {
+    try {
+      await gateway.post(OUTPUT_PATH, { output: best.output, provider: best.provider, model: best.model, quality: best.quality, tried } satisfies OutputReport);
+    } catch (err) {
+      if (err instanceof GatewayRefusal && err.status === 422) {
+        return report({ kind: 'permanent', reason: 'InvalidOutput', message: err.message, tried }, ExitCode.Permanent);
+      }
+      return stopFor(err, tlog);
+    }
+    tlog.info({ provider: best.provider, model: best.model, quality: best.quality }, 'output stored');
+    return ExitCode.Succeeded;
+  }
+  if (last?.kind === 'invalid') return report({ kind: 'permanent', reason: last.reason, message: last.message, tried }, ExitCode.Permanent);
+  return report({ kind: 'transient', reason: last?.reason ?? 'NoOutput', message: last?.message ?? 'no provider gave an output', tried }, ExitCode.Transient);
 }
 
 /** One provider: transient errors retried, invalid answers asked again with what was wrong. */

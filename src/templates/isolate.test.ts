@@ -12,7 +12,7 @@ const input = (content: string, values?: Record<string, unknown>, parameters?: R
   name: 'acme',
   spec: {
     displayName: 'Acme', template: 'user', resources: { memory: '512Mi', cpu: '500m', storage: '2Gi' }, expose: 'ClusterIP' as const,
-    ai: { quota: { callsPerHour: 1000, costPerDay: '15.00' } }, suspend: false, priority: 0, ...(values ? { values } : {}),
+    ai: { routing: 'Learned' as const, quota: { callsPerHour: 1000, costPerDay: '15.00' } }, suspend: false, priority: 0, ...(values ? { values } : {}),
   },
   template: template(content, parameters),
 });

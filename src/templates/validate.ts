@@ -17,7 +17,7 @@ const SAMPLE_STARTUP: StartupSpec = {
   founder: { name: 'Sam Founder', skills: ['engineering'], experience: 'Ten years of building things.', goals: 'Ship.' },
   resources: { memory: '512Mi', cpu: '500m', storage: '2Gi' },
   expose: 'ClusterIP',
-  ai: { quota: { callsPerHour: 1000, costPerDay: '15.00' } },
+  ai: { routing: 'Learned', quota: { callsPerHour: 1000, costPerDay: '15.00' } },
   suspend: false,
   priority: 0,
 };
