@@ -86,4 +86,20 @@ describe('LedgerStore', () => {
     expect(Object.keys(final.open)).toEqual([]);
     expect(final.totals).toMatchObject({ calls: 20, costMicros: 200 });
   });
+
+  it('counts cache hits on a spent budget, against no window, and keeps them', async () => {
+    const startup = await newStartup();
+    const h = store('replica-h');
+    const tight = { callsPerHour: 1, costPerDayMicros: 10_000 };
+    expect((await h.reserve(startup, tight, request('only', 100, 'replica-h'))).ok).toBe(true);
+    h.settle(startup, 'only', { kind: 'usage', inputTokens: 10, outputTokens: 10, costMicros: 100 });
+    expect((await h.reserve(startup, tight, request('one-too-many', 100, 'replica-h'))).ok).toBe(false);
+    h.cacheHit(startup, 'market-research');
+    h.cacheHit(startup, 'mvp-spec');
+    await h.stop(5_000);
+    const stored = await store('observer-h').snapshot(startup);
+    expect(stored.totals).toEqual({ calls: 1, cachedCalls: 2, inputTokens: 10, outputTokens: 10, costMicros: 100 });
+    expect(stored.tasks['mvp-spec']).toEqual({ calls: 0, cachedCalls: 1, inputTokens: 0, outputTokens: 0, costMicros: 0 });
+    expect(stored).toMatchObject({ calls: 1, costMicros: 100, exhausted: { kind: 'calls' } });
+  });
 });
