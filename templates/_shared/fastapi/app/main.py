@@ -1,11 +1,14 @@
 {{ ("HTTP API of " + startup.displayName + ".") | dump }}
 
+import importlib
+import pkgutil
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Response, status
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 
+from app import routes
 from app.db import database_reachable
 from app.settings import Settings, get_settings
 
@@ -55,3 +58,11 @@ def startup(settings: SettingsDep) -> Startup:
         category={{ startup.category | dump }},
         idea={{ startup.idea | dump }},
     )
+
+
+# Every module of app/routes that defines `router` is mounted, in name order, after the
+# routes above: a feature adds its own module and edits no shared file.
+for module in pkgutil.iter_modules(routes.__path__):
+    router = getattr(importlib.import_module(f"{routes.__name__}.{module.name}"), "router", None)
+    if isinstance(router, APIRouter):
+        app.include_router(router)
