@@ -4,14 +4,15 @@ import { API_GROUP, API_VERSION, startupNamespace } from '../../api/index.ts';
 import type { KubeObject } from '../../kube/client.ts';
 import { OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY } from '../../pipeline/names.ts';
 import { outputView, ownedBy } from '../../pipeline/outputs.ts';
-import { planTree, type PlanDocument } from '../../pipeline/plan.ts';
+import { codeSummary, exportTree } from '../../pipeline/code.ts';
+import type { PlanDocument } from '../../pipeline/plan.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import { MANIFEST_NAME, readManifest, unpackConfigMaps, type ConfigMap } from '../../templates/configmaps.ts';
 import { writeTree } from '../../templates/write.ts';
 import { CliError } from '../errors.ts';
 
-const USAGE = 'usage: startup-factory export <startup> --out <dir> [--kubeconfig <file>]   (the rendered scaffold byte for byte, and the plan under docs/plan/)';
+const USAGE = 'usage: startup-factory export <startup> --out <dir> [--kubeconfig <file>]   (the rendered scaffold, the generated code merged over it, the plan under docs/plan/)';
 
 function asConfigMap(cm: V1ConfigMap, name: string): ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, ...(cm.data ? { data: cm.data } : {}), ...(cm.binaryData ? { binaryData: cm.binaryData } : {}) };
@@ -62,12 +63,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // The manifest names the chunks: read exactly those, not whatever else matches a label.
     const chunks = await Promise.all(readManifest(manifestMap).configMaps.map(read));
-    const tree = unpackConfigMaps([manifestMap, ...chunks]);
-    const plan = planTree(await planDocuments(api, custom, startup, namespace), tree);
-    for (const [path, bytes] of plan) tree.set(path, bytes);
+    const scaffold = unpackConfigMaps([manifestMap, ...chunks]);
+    const { tree, code, plan } = exportTree(scaffold, await planDocuments(api, custom, startup, namespace));
     await writeTree(tree, parsed.values.out);
+    const generated = code.items.length > 0 ? `, ${codeSummary(code)}` : '';
     const planned = plan.size > 0 ? `, the plan in ${plan.size} files under docs/plan/` : '';
-    process.stderr.write(`exported ${tree.size - plan.size} scaffold files of startup ${startup}${planned} → ${parsed.values.out}\n`);
+    process.stderr.write(`exported ${scaffold.size - code.overrides.length} scaffold files of startup ${startup}${generated}${planned} → ${parsed.values.out}\n`);
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError((err as Error).message);

@@ -94,16 +94,28 @@ describe('the offline default pipeline', () => {
     }
   });
 
-  it('keeps each output as JSON and Markdown, and exports one repository with the scaffold and the plan', () => {
+  it('keeps each output as JSON and Markdown, and exports one repository with the scaffold, the generated code and the plan', () => {
     const repo = join(out, 'repo');
     const res = spawnSync(process.execPath, [CLI, 'export', name, '--out', repo, '--kubeconfig', kubeconfigPath()], { encoding: 'utf8' });
     expect(res.status, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/the plan in \d+ files under docs\/plan\//);
+    const codegens = done.status!.tasks!.filter((t) => t.name.startsWith('codegen-'));
+    expect(res.stderr).toMatch(new RegExp(`, \\d+ generated files from ${codegens.length} codegen tasks, the plan in \\d+ files under docs/plan/`));
     const plan = readdirSync(join(repo, 'docs', 'plan'));
     for (const t of done.status!.tasks!) expect(plan).toEqual(expect.arrayContaining([`${t.name}.md`, `${t.name}.json`]));
     expect(readFileSync(join(repo, 'docs', 'plan', 'market-research.md'), 'utf8')).toMatch(/^# .*PayPilot/);
     expect(readFileSync(join(repo, 'docs', 'plan', 'README.md'), 'utf8')).toContain('| [mvp-spec](mvp-spec.md) |');
     expect(readdirSync(join(repo, 'frontend'))).toContain('package.json');
+    // Each codegen output's files, byte for byte, over the scaffold.
+    const report = readFileSync(join(repo, 'docs', 'plan', 'CODE.md'), 'utf8');
+    for (const t of codegens) {
+      const output = JSON.parse(readFileSync(join(repo, 'docs', 'plan', `${t.name}.json`), 'utf8')) as { files: { path: string; content: string }[] };
+      expect(output.files.length).toBeGreaterThan(0);
+      for (const file of output.files) {
+        expect(readFileSync(join(repo, file.path), 'utf8'), file.path).toBe(file.content);
+        expect(report).toContain(`added     ${file.path}`);
+      }
+    }
+    expect(report).toContain('## Conflicts\n\n_None._');
   });
 
   it('makes no write when a resync finds a finished pipeline', async () => {
