@@ -2,10 +2,13 @@ import { spawnSync } from 'node:child_process';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import type { TaskType } from '../api/index.ts';
-import { ACME, HOSTILE, offlinePipeline, withFramework, type Step } from '../../test/support/task-fixtures.ts';
+import { renderBuiltin, type BuiltinName } from '../../test/scaffolds/startups.ts';
+import { ACME, HOSTILE, inputFor, offlinePipeline, withFramework, type Step } from '../../test/support/task-fixtures.ts';
+import { mergeCode } from '../pipeline/code.ts';
 import { scoreOutput } from '../tasks/rubric.ts';
 import type { TaskOutput } from '../tasks/schemas.ts';
 import { validateOutput } from '../tasks/validate.ts';
+import { offlineOutput } from './offline.ts';
 
 const STARTUPS = {
   'Acme on Next.js': ACME,
@@ -176,6 +179,40 @@ describe('offline code', () => {
       expect(dartStrings(screen.content).join('\n')).toContain(`of ${HOSTILE.displayName}`);
     }
     expect(dartStrings(screens[1]!.content).join('\n')).toContain('Costs $100 ${oops} \\ back\\slash </script>');
+  });
+
+  it('writes, for each web page, a router the scaffold mounts by itself and a pytest test of it', () => {
+    const web = pipelines.filter((p) => ['nextjs', 'nuxt'].includes(p.startup.template.framework));
+    expect(web.length).toBeGreaterThan(0);
+    for (const { steps } of web) {
+      for (const output of outputsOf(steps, 'codegen')) {
+        const router = output.files.find((f) => /^backend\/app\/routes\/[a-z][a-z0-9_]*\.py$/.test(f.path))!;
+        const test = output.files.find((f) => f.path.startsWith('backend/tests/'))!;
+        expect(test.path).toBe(router.path.replace('app/routes/', 'tests/test_'));
+        const prefix = /^router = APIRouter\(prefix=("[^"]+")/m.exec(router.content)![1]!;
+        expect(test.content).toContain(`client.get(${prefix})`);
+        expect(test.content).toContain(`client.post(${prefix}, `);
+        expect(output.notes.join('\n')).not.toMatch(/mount|include_router/i);
+      }
+    }
+  });
+
+  // Pages named like what a scaffold already has: an api/ route directory, a health route and test, the Nuxt home page, /api/startup.
+  const TAKEN = ['API', 'Health', 'Index', 'Startup'];
+  const TEMPLATES: [BuiltinName, string][] = [['reactnext', 'nextjs'], ['vuenuxt', 'nuxt'], ['fluttermobile', 'flutter']];
+
+  it.each(TEMPLATES)('never writes over a file or route of the %s scaffold, even for pages named like its own', async (template, framework) => {
+    const startup = withFramework(ACME, template, framework);
+    const [design] = outputsOf(offlinePipeline(startup), 'architecture');
+    const architecture = { ...design!, pages: TAKEN.map((name) => ({ route: `/${name.toLowerCase()}`, purpose: `${name}: a page` })) };
+    const plan = offlineOutput(inputFor(startup, { name: 'decompose', type: 'decompose' }, [{ name: 'architecture', type: 'architecture', output: architecture }])) as TaskOutput<'decompose'>;
+    expect(plan.workItems.map((w) => w.title)).toEqual(['Api page', 'Health page', 'Index page', 'Startup page']);
+    const code = plan.workItems.map((workItem, i) => ({
+      task: `codegen-${i}`,
+      output: offlineOutput(inputFor(startup, { name: `codegen-${i}`, type: 'codegen', workItem }, [{ name: 'decompose', type: 'decompose', output: plan }])) as TaskOutput<'codegen'>,
+    }));
+    const merge = mergeCode((await renderBuiltin(template)).tree, code);
+    expect(merge.items.flatMap((i) => i.files).filter((f) => f.outcome !== 'added')).toEqual([]);
   });
 
   it('falls back to Markdown documents for a framework it does not know', () => {

@@ -238,18 +238,23 @@ function spec(input: TaskInput): SpecOutput {
 
 /**
  * A page's slug: it names a route, files, a Python module and a Dart class, so it starts
- * with a letter and is no Python keyword.
+ * with a letter and is no Python keyword; nor is it a name the scaffolds already use, so
+ * no generated file lands on one of theirs.
  */
 function pageSlug(text: string): string {
   const slug = slugify(text, 'feature');
   const named = /^[a-z]/.test(slug) ? slug : `page-${slug}`;
-  return PYTHON_KEYWORDS.has(named) ? `${named}-page` : named;
+  return TAKEN_SLUGS.has(named) ? `${named}-page` : named;
 }
 
-const PYTHON_KEYWORDS = new Set([
+const TAKEN_SLUGS = new Set([
+  // Python keywords.
   'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except',
   'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass',
   'raise', 'return', 'try', 'while', 'with', 'yield',
+  // The scaffolds' own: the frontends' api/ routes and health route, the Nuxt home page
+  // (pages/index.vue), the API's /api/startup and its tests/test_health.py.
+  'api', 'health', 'index', 'startup',
 ]);
 
 const humanised = (slug: string) => capitalised(slug.replace(/-/g, ' '));
@@ -311,6 +316,33 @@ def create_entry(entry: NewEntry) -> Entry:
     created = Entry(id=str(len(_entries) + 1), **entry.model_dump())
     _entries.append(created)
     return created
+`;
+}
+
+/** The router's tests: pytest collects them beside the scaffold's own, so `pytest` proves the router is mounted. */
+function fastapiTest(page: Page): string {
+  const path = literal(`/api/${page.slug}`);
+  return `${literal(`${DEMO} Tests of ${page.title}: API of ${page.startup}, work item ${page.itemId}.`)}
+
+from fastapi.testclient import TestClient
+
+from app.main import app
+
+client = TestClient(app)
+
+
+def test_lists_the_seeded_entry() -> None:
+    response = client.get(${path})
+    assert response.status_code == 200
+    assert response.json()[0] == {"id": "1", "title": ${literal(page.title)}, "detail": ${literal(page.description)}}
+
+
+def test_creates_an_entry() -> None:
+    response = client.post(${path}, json={"title": "A new entry", "detail": "Created by the test."})
+    assert response.status_code == 201
+    created = response.json()
+    assert created["title"] == "A new entry"
+    assert created in client.get(${path}).json()
 `;
 }
 
@@ -387,9 +419,11 @@ useHead({ title: [content.title, content.startup].join(' · ') });
 function nuxtServerRoute(page: Page): string {
   return `${header(page)}
 // The API's address is server-side configuration, so the page asks this route, which asks the API.
-export default defineEventHandler(async () => {
+type Entry = { id: string; title: string; detail: string };
+
+export default defineEventHandler(async (): Promise<Entry[]> => {
   const { apiUrl } = useRuntimeConfig();
-  return await $fetch(\`\${apiUrl}/api/${page.slug}\`);
+  return await $fetch<Entry[]>(\`\${apiUrl}/api/${page.slug}\`);
 });
 `;
 }
@@ -460,9 +494,11 @@ const FASTAPI: ArchitectureOutput['components'] = [
 
 const webCriteria = (route: string) =>
   [`The ${route} page shows the title, the description and what done means`, 'The page lists the entries the API returns, or says there are none'];
-const routerFile = (slug: string): SourceFile => ({ path: `backend/app/routes/${identifierOf(slug)}.py`, write: fastapiRouter });
-const mountNote = (slug: string) =>
-  `Mount the router in backend/app/main.py: \`from app.routes import ${identifierOf(slug)}\`, then \`app.include_router(${identifierOf(slug)}.router)\`.`;
+/** The API half of a web page: its router, mounted by the scaffold's app/main.py (which includes every module of app/routes), and its tests. */
+const apiFiles = (slug: string): SourceFile[] => [
+  { path: `backend/app/routes/${identifierOf(slug)}.py`, write: fastapiRouter },
+  { path: `backend/tests/test_${identifierOf(slug)}.py`, write: fastapiTest },
+];
 
 const STACKS: Record<string, Stack> = {
   nextjs: {
@@ -474,9 +510,9 @@ const STACKS: Record<string, Stack> = {
       { decision: 'Server components fetch from the API', rationale: 'No API address or token reaches the browser, and pages render complete.' },
       { decision: 'PostgreSQL is the one store', rationale: 'One database keeps the MVP simple to run, back up and reason about.' },
     ],
-    layout: (slug) => [{ path: `frontend/app/${slug}/page.tsx`, write: nextPage }, routerFile(slug)],
+    layout: (slug) => [{ path: `frontend/app/${slug}/page.tsx`, write: nextPage }, ...apiFiles(slug)],
     criteria: webCriteria,
-    notes: (slug) => [mountNote(slug)],
+    notes: () => ['The page reads the API at API_URL (http://localhost:8000 when unset).'],
   },
   nuxt: {
     components: [
@@ -490,10 +526,10 @@ const STACKS: Record<string, Stack> = {
     layout: (slug) => [
       { path: `frontend/app/pages/${slug}.vue`, write: nuxtPage },
       { path: `frontend/server/api/${slug}.get.ts`, write: nuxtServerRoute },
-      routerFile(slug),
+      ...apiFiles(slug),
     ],
     criteria: webCriteria,
-    notes: (slug) => [mountNote(slug), 'Pages under app/pages show once app/app.vue renders <NuxtPage />.'],
+    notes: () => ['The page reads the API through its server route, at NUXT_API_URL (runtimeConfig.apiUrl of nuxt.config.ts when unset).'],
   },
   flutter: {
     components: [

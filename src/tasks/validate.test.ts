@@ -26,7 +26,7 @@ describe('validateOutput', () => {
     ]);
   });
 
-  it('refuses codegen paths that leave the project, and duplicate paths', () => {
+  it('refuses codegen paths that leave the project or could not be written, and duplicate paths', () => {
     const codegen = outputOf<TaskOutput<'codegen'>>('codegen-wi-1');
     const file = codegen.files[0]!;
     codegen.files = [
@@ -36,6 +36,10 @@ describe('validateOutput', () => {
       { ...file, path: 'frontend\\app\\page.tsx' },
       { ...file, path: 'frontend/./app/page.tsx' },
       { ...file },
+      { ...file, path: 'C:/Windows/system.ini' },
+      { ...file, path: 'frontend/app\u0000.tsx' },
+      { ...file, path: `frontend/${'x'.repeat(1024)}.tsx` },
+      { ...file, path: 'frontend/app//page.tsx' },
     ];
     expect(issuesOf(validateOutput('codegen', codegen))).toEqual([
       'files[1].path: path contains ".."',
@@ -43,6 +47,10 @@ describe('validateOutput', () => {
       'files[3].path: path contains a backslash',
       'files[4].path: path has an empty or "." segment',
       `files[5].path: duplicate path "${file.path}"`,
+      'files[6].path: path is absolute',
+      'files[7].path: path contains a control character',
+      'files[8].path: path is longer than 1024 characters',
+      'files[9].path: path has an empty or "." segment',
     ]);
   });
 
@@ -51,12 +59,12 @@ describe('validateOutput', () => {
     plan.workItems[1]!.id = plan.workItems[0]!.id;
     plan.workItems[2]!.id = 'WI 3';
     plan.workItems[3]!.id = `wi-${'x'.repeat(40)}`;
-    plan.workItems[3]!.files.push('../outside.txt');
+    const outside = plan.workItems[3]!.files.push('../outside.txt') - 1;
     expect(issuesOf(validateOutput('decompose', plan))).toEqual([
       'workItems[1].id: duplicate id "wi-1"',
       'workItems[2].id: must be a lowercase slug like "wi-1"',
       'workItems[3].id: must be at most 32 characters',
-      'workItems[3].files[2]: path contains ".."',
+      `workItems[3].files[${outside}]: path contains ".."`,
     ]);
   });
 
