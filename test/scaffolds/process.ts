@@ -18,8 +18,8 @@ export const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   ...extra,
 });
 
-/** Run a command to completion; fails with its output tail. Returns the wall time in seconds. */
-export function run(cmd: string, args: string[], cwd: string, env = childEnv()): Promise<number> {
+/** Run a command to completion; fails with its output tail. Returns the wall time in seconds and the output's tail. */
+export function run(cmd: string, args: string[], cwd: string, env = childEnv()): Promise<{ seconds: number; output: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,7 +29,7 @@ export function run(cmd: string, args: string[], cwd: string, env = childEnv()):
     child.stderr.on('data', keep);
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === 0) resolve((performance.now() - started) / 1000);
+      if (code === 0) resolve({ seconds: (performance.now() - started) / 1000, output });
       else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${output}`));
     });
   });
