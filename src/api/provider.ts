@@ -62,13 +62,17 @@ function isHttpUrl(value: string): boolean {
 
 const taskStatsSchema = z.object({
   taskType: z.enum(TASK_TYPES).describe('Task type these figures are for.'),
-  samples: z.int().min(0).describe('Calls measured.'),
-  successRate: z.number().min(0).max(1).describe('Share of calls that produced valid output, 0 to 1.'),
-  meanQuality: z.number().min(0).max(1).describe('Mean rubric score of the outputs, 0 to 1.'),
-  meanLatencyMs: z.number().min(0).describe('Mean latency of a call in milliseconds.'),
-  meanCostUsd: usdStatus('Mean cost of a call in USD, a decimal string.'),
+  samples: z.int().min(0).describe('Calls measured, all time.'),
+  weight: z.number().min(0).optional()
+    .describe('How much evidence the means below carry: the number of calls they are worth once older calls are discounted (absent: as many as samples).'),
+  successRate: z.number().min(0).max(1).describe('Share of calls that produced valid output, 0 to 1, recent calls weighing most.'),
+  meanQuality: z.number().min(0).max(1).describe('Mean rubric score of the calls (a failed call scores 0), 0 to 1, recent calls weighing most.'),
+  qualityStdDev: z.number().min(0).max(0.5).optional()
+    .describe('How much the scores spread around meanQuality (their standard deviation), which says how sure the mean is.'),
+  meanLatencyMs: z.number().min(0).describe('Mean latency of a call in milliseconds, recent calls weighing most.'),
+  meanCostUsd: usdStatus('Mean cost of a call in USD, a decimal string, recent calls weighing most.'),
   updatedAt: timestamp('When these figures last changed.').optional(),
-}).describe('What the learning engine measured for one task type.');
+}).describe('What the learning engine measured for one task type: means that discount older calls, so they follow a provider that changes.');
 
 export const aiProviderStatusSchema = z.object({
   observedGeneration: observedGeneration().optional(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { aiProviderStatusSchema } from './provider.ts';
 import { startupStatusSchema } from './startup.ts';
-import { STARTUP_LEDGER, STARTUP_PIPELINE, STARTUP_PROVISIONING } from './status-owners.ts';
+import { PROVIDER_STATS, PROVIDER_STATUS, STARTUP_LEDGER, STARTUP_PIPELINE, STARTUP_PROVISIONING } from './status-owners.ts';
 import { ConditionType } from './conditions.ts';
 
 const writers = [STARTUP_PROVISIONING, STARTUP_PIPELINE, STARTUP_LEDGER];
@@ -19,5 +20,17 @@ describe('Startup status owners', () => {
     expect(Object.keys(startupStatusSchema.shape).filter((f) => !owned.has(f))).toEqual([]);
     const types = new Set(writers.flatMap((w) => w.conditionTypes));
     expect(Object.values(ConditionType).filter((t) => !types.has(t))).toEqual([]);
+  });
+});
+
+describe('AIProvider status owners', () => {
+  const providerWriters = [PROVIDER_STATUS, PROVIDER_STATS];
+
+  it('share no field and no field manager, and leave no status field without an owner', () => {
+    const fields = providerWriters.flatMap((w) => w.fields);
+    expect(new Set(fields).size).toBe(fields.length);
+    expect(new Set(providerWriters.map((w) => w.fieldManager)).size).toBe(providerWriters.length);
+    const owned = new Set([...fields, ...(providerWriters.some((w) => w.conditionTypes.length > 0) ? ['conditions'] : [])]);
+    expect(Object.keys(aiProviderStatusSchema.shape).filter((f) => !owned.has(f))).toEqual([]);
   });
 });

@@ -53,3 +53,13 @@ export const PROVIDER_STATUS: StatusOwnership = {
   fields: ['observedGeneration'],
   conditionTypes: [ConditionType.Ready],
 };
+
+/**
+ * The learning engine: what was measured per task type. Its own field manager, so the
+ * provider controller's readiness writes and these never remove each other's fields.
+ */
+export const PROVIDER_STATS: StatusOwnership = {
+  fieldManager: 'startup-factory-routing',
+  fields: ['stats'],
+  conditionTypes: [],
+};
