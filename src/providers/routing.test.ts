@@ -29,7 +29,7 @@ function run(mocks: readonly Mock[], tasks: number, rng: Rng, evidence = new Map
   return choices;
 }
 
-const share = (choices: readonly string[], name: string) => choices.filter((c) => c === name).length / choices.length;
+const share = (choices: readonly (string | undefined)[], name: string) => choices.filter((c) => c === name).length / choices.length;
 
 /** Evidence of `calls` calls scoring `quality` (spread 0.05) at `costMicros` each, the last at `at`. */
 function measured(quality: number, costMicros: number, calls = 40, at = t0): TaskStats {
