@@ -18,7 +18,8 @@
  */
 import { formatUsd, tokenCostMicros, type TaskType } from '../src/api/index.ts';
 import { mulberry32, normal, type Rng } from '../src/lib/random.ts';
-import { DEFAULT_ROUTING_POLICY, rankProviders, type Prices, type RouteOption, type RoutingPolicy } from '../src/providers/routing.ts';
+import type { Prices } from '../src/api/money.ts';
+import { DEFAULT_ROUTING_POLICY, rankProviders, type RouteOption, type RoutingPolicy } from '../src/providers/routing.ts';
 import { recordSample, statsByType, statsList, type Sample, type TaskStats } from '../src/providers/stats.ts';
 import { pct } from './_setup.ts';
 

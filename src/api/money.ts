@@ -34,6 +34,9 @@ export function formatUsd(micros: number): string {
  * micro-USD: a budget may be charged a fraction of a micro-dollar too much, never too
  * little. BigInt, because tokens times price can pass 2^53.
  */
+/** A provider's prices (its spec.pricing) in micro-USD per million tokens, which is micro-USD per token. */
+export type Prices = { inputMicrosPerMillion: number; outputMicrosPerMillion: number };
+
 export function tokenCostMicros(tokens: number, microsPerMillionTokens: number): number {
   if (tokens <= 0 || microsPerMillionTokens <= 0) return 0;
   const product = BigInt(Math.ceil(tokens)) * BigInt(microsPerMillionTokens);

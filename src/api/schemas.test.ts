@@ -20,7 +20,7 @@ describe('startupSpecSchema', () => {
       template: 'reactnext',
       resources: { memory: '512Mi', cpu: '500m', storage: '2Gi' },
       expose: 'ClusterIP',
-      ai: { quota: { callsPerHour: 1000, costPerDay: '15.00' } },
+      ai: { routing: 'Learned', quota: { callsPerHour: 1000, costPerDay: '15.00' } },
       suspend: false,
       priority: 0,
     });

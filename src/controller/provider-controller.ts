@@ -66,5 +66,12 @@ export function setupProviderController(manager: Manager, providers: Informer<AI
     },
   });
   const enqueue = (p: AIProvider) => controller.enqueue(objectKey(p));
-  providers.addHandlers({ add: enqueue, update: enqueue, delete: enqueue });
+  providers.addHandlers({
+    add: enqueue,
+    // A status-only change (this controller's own write, or the learning engine's stats,
+    // up to once a second per provider) says nothing new about the key: no Secret read for it.
+    // A resync (the same object) and a spec change do.
+    update: (p, old) => { if (p === old || p.metadata.generation !== old.metadata.generation) enqueue(p); },
+    delete: enqueue,
+  });
 }

@@ -1,10 +1,7 @@
-import { tokenCostMicros } from '../api/money.ts';
+import { tokenCostMicros, type Prices } from '../api/money.ts';
 import type { WireFormat } from '../protocol/task.ts';
 
 export type { WireFormat };
-
-
-export type Prices = { inputMicrosPerMillion: number; outputMicrosPerMillion: number };
 
 export type TokenUsage = { inputTokens: number; outputTokens: number; cacheWriteTokens: number };
 

@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, fetch, type Response } from 'undici';
 import { parseUsd, type AIProviderSpec } from '../api/index.ts';
+import type { Prices } from '../api/money.ts';
 import type { Clock } from '../lib/clock.ts';
 import { Semaphore } from '../lib/semaphore.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ProviderView } from '../providers/candidates.ts';
+import { providerPrices, type ProviderView } from '../providers/candidates.ts';
 import type { StartupRef } from '../provisioning/metadata.ts';
 import type { Attempt } from './attempts.ts';
 import { ResponseCache, cacheKey, type CachedAnswer } from './cache.ts';
 import { BodyTooLargeError, readBody, sendGatewayError } from './http.ts';
 import type { LedgerStore } from './ledger-store.ts';
 import type { Outcome } from './ledger.ts';
-import { BadCallError, StreamMeter, costMicros, prepareCall, usageFromBody, worstCaseMicros, type PreparedCall, type Prices, type TokenUsage, type WireFormat } from './metering.ts';
+import { BadCallError, StreamMeter, costMicros, prepareCall, usageFromBody, worstCaseMicros, type PreparedCall, type TokenUsage, type WireFormat } from './metering.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { BUDGET_KIND_HEADER, BUDGET_RESETS_HEADER } from '../protocol/task.ts';
 import type { ProviderKeys } from './keys.ts';
@@ -35,10 +36,6 @@ export function upstreamUrl(spec: AIProviderSpec): string {
   return spec.type === 'anthropic' ? `${base}/v1/messages` : `${base}/chat/completions`;
 }
 
-export function pricesOf(spec: AIProviderSpec): Prices {
-  return { inputMicrosPerMillion: parseUsd(spec.pricing.inputPerMillionTokens), outputMicrosPerMillion: parseUsd(spec.pricing.outputPerMillionTokens) };
-}
-
 /** The offline provider's answer to a call: the assistant's text, made from the attempt's input. */
 export type OfflineAnswer = (attempt: Attempt) => Promise<string>;
 
@@ -53,6 +50,8 @@ export type ModelProxyDeps = {
   offline: OfflineAnswer;
   /** Bounds of the response cache; either at 0 turns it off. */
   cache: { maxAgeMs: number; maxBytes: number };
+  /** Told of every call that reached a provider: how long it took there and what it cost (the learning engine's evidence). */
+  observe?: (attempt: Attempt, provider: string, call: { latencyMs: number; costMicros: number }) => void;
 };
 
 type Relay = { outcome: Outcome; result: string };
@@ -122,7 +121,7 @@ export class ModelProxy {
         d.metrics.cacheBytes.set(cache.bytes);
       };
     }
-    const prices = pricesOf(provider.spec);
+    const prices = providerPrices(provider.spec);
     const quota = attempt.spec.ai.quota;
     const id = randomUUID();
     const timeoutMs = provider.spec.timeoutSeconds * 1000;
@@ -150,8 +149,10 @@ export class ModelProxy {
     this.#inFlight.add(abort);
     let relay: Relay;
     let release: (() => void) | undefined;
+    let sent = 0;
     try {
       release = await this.#slot(provider.name).acquire(provider.spec.maxConcurrency, abort.signal);
+      sent = performance.now();
       relay = provider.spec.type === 'offline'
         ? await this.#offline(res, attempt, provider, call, prices)
         : await this.#upstream(res, provider, format, call, prices, AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]), req, store);
@@ -168,6 +169,11 @@ export class ModelProxy {
     }
     d.ledger.settle(startup, id, relay.outcome);
     this.#count(provider, call, attempt, relay);
+    if (release && relay.outcome.kind !== 'released') {
+      // An interrupted call is charged its reservation, so that is what it cost as far as anyone knows.
+      const costMicros = relay.outcome.kind === 'usage' ? relay.outcome.costMicros : worstCaseMicros(call, prices);
+      d.observe?.(attempt, provider.name, { latencyMs: performance.now() - sent, costMicros });
+    }
   }
 
   #slot(provider: string): Semaphore {

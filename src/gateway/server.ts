@@ -11,7 +11,9 @@ import type { StartupRef } from '../provisioning/metadata.ts';
 import { extractInsights, type ContextEntry } from '../tasks/context.ts';
 import type { TaskInput } from '../tasks/input.ts';
 import type { TokenKeyring } from '../pipeline/token.ts';
-import { candidateProviders, providerViews, type ProviderView } from '../providers/candidates.ts';
+import { providerViews, taskProviders, type ProviderView, type Ranker } from '../providers/candidates.ts';
+import type { Router } from '../providers/router.ts';
+import type { Sample } from '../providers/stats.ts';
 import { offlineOutput } from '../providers/offline.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { toMarkdown } from '../tasks/markdown.ts';
@@ -23,7 +25,7 @@ import type { WireFormat } from './metering.ts';
 import { ModelProxy, wireFormatOf, type ModelProxyDeps } from './models.ts';
 import {
   FAILURE_PATH, OUTPUT_PATH, PROVIDERS_PREFIX, TASK_PATH,
-  type FailureReport, type OutputReport, type ProviderOffer, type TaskAssignment,
+  type FailureReport, type OutputReport, type ProviderOffer, type ProviderTry, type TaskAssignment,
 } from '../protocol/task.ts';
 
 export type GatewayCaches = {
@@ -44,12 +46,21 @@ export type GatewayOptions = Omit<ModelProxyDeps, 'offline'> & {
   url?: string | undefined;
   /** The quality threshold below which the runner asks another provider too, and how many more at most. */
   quality: { min: number; retries: number };
+  /** Orders an attempt's fallbacks, after the provider the scheduler started it on. */
+  router: Pick<Router, 'rank'>;
+  /** The learning engine: told how each provider an attempt asked did. */
+  stats: { record(provider: string, type: TaskType, sample: Sample): void };
 };
+
+/** What one attempt's calls to one provider took and cost, as the gateway measured them. */
+type ProviderCalls = { calls: number; latencyMs: number; costMicros: number };
 
 /** Output tokens a task asks for per call: code needs room, prose less. */
 const MAX_OUTPUT_TOKENS: Record<TaskType, number> = {
   research: 4096, analysis: 4096, spec: 6144, architecture: 6144, decompose: 4096, codegen: 12_288, review: 4096,
 };
+/** Whether a call may go to a provider does not depend on the order: no draw for it. */
+const keepOrder: Ranker = (providers) => [...providers];
 /** How often the runner may ask again after an answer that does not validate. */
 const REASKS = 2;
 const MAX_REPORT_BYTES = 2 * 1024 * 1024;
@@ -69,6 +80,8 @@ export class Gateway {
   readonly #o: GatewayOptions;
   readonly #proxy: ModelProxy;
   readonly #inputs = new Map<string, Promise<TaskInput>>();
+  /** Per attempt (Job uid), per provider: until the attempt reports how it ended. */
+  readonly #calls = new Map<string, Map<string, ProviderCalls>>();
   #server: Server | undefined;
   #sweep: unknown;
   #port: number;
@@ -79,6 +92,7 @@ export class Gateway {
     this.#proxy = new ModelProxy({
       ...options,
       offline: async (attempt) => JSON.stringify(offlineOutput(await this.#input(attempt))),
+      observe: (attempt, provider, call) => this.#observe(attempt, provider, call),
     });
   }
 
@@ -152,7 +166,7 @@ export class Gateway {
     const call = /^\/providers\/([^/]+)\/v1\/(chat\/completions|messages)$/.exec(path);
     if (req.method === 'POST' && call && path.startsWith(PROVIDERS_PREFIX)) {
       const name = decodeURIComponent(call[1]!);
-      const provider = this.#offers(attempt).find((p) => p.name === name);
+      const provider = this.#offers(attempt, keepOrder).find((p) => p.name === name);
       if (!provider) return sendGatewayError(res, format, 403, 'provider-not-allowed', `task ${attempt.job.task} may not use provider ${name} (not in its providers, or not Ready)`);
       if (wireFormatOf(provider.spec) !== format) {
         return sendGatewayError(res, format, 400, 'provider-not-allowed', `provider ${name} (type ${provider.spec.type}) does not speak the ${format} format`);
@@ -162,9 +176,9 @@ export class Gateway {
     sendGatewayError(res, format, 404, 'not-found', `no route ${req.method} ${path}`);
   }
 
-  /** The providers an attempt may call, the one it was started on first, then its fallbacks in order. */
-  #offers(attempt: Attempt): ProviderView[] {
-    const candidates = candidateProviders(attempt.spec.ai.providers, attempt.task.provider, providerViews(this.#o.caches.providers.list()));
+  /** The providers an attempt may call, the one it was started on first, then its fallbacks in the router's order. */
+  #offers(attempt: Attempt, rank: Ranker = this.#o.router.rank): ProviderView[] {
+    const candidates = taskProviders(attempt.spec.ai, attempt.task, providerViews(this.#o.caches.providers.list()), rank);
     if (!candidates.ok) return [];
     const first = candidates.providers.find((p) => p.name === attempt.job.provider);
     return first ? [first, ...candidates.providers.filter((p) => p !== first)] : candidates.providers;
@@ -213,6 +227,39 @@ export class Gateway {
       this.#inputs.delete(uid);
     }
     return input;
+  }
+
+  #observe(attempt: Attempt, provider: string, call: { latencyMs: number; costMicros: number }): void {
+    let byProvider = this.#calls.get(attempt.job.uid);
+    if (!byProvider) {
+      this.#calls.set(attempt.job.uid, (byProvider = new Map()));
+      // An attempt that never reports (its pod killed) leaves its entry: the oldest go first.
+      for (const uid of this.#calls.keys()) {
+        if (this.#calls.size <= MAX_CACHED_INPUTS) break;
+        this.#calls.delete(uid);
+      }
+    }
+    const sum = byProvider.get(provider) ?? { calls: 0, latencyMs: 0, costMicros: 0 };
+    byProvider.set(provider, { calls: sum.calls + 1, latencyMs: sum.latencyMs + call.latencyMs, costMicros: sum.costMicros + call.costMicros });
+  }
+
+  /**
+   * One sample per provider the attempt asked: whether it gave a valid answer, its score
+   * (the gateway's own for the answer stored, the runner's for one it passed over), and
+   * what its calls took and cost, measured here. A provider the runner names but the
+   * gateway saw no call to is left out: the evidence is what passed through the gateway.
+   */
+  #learn(attempt: Attempt, tried: unknown, stored: { provider: string; quality: number } | undefined): void {
+    const calls = this.#calls.get(attempt.job.uid);
+    this.#calls.delete(attempt.job.uid);
+    if (!calls) return;
+    for (const t of triesOf(tried)) {
+      const measured = calls.get(t.provider);
+      if (!measured) continue;
+      calls.delete(t.provider);
+      const quality = stored?.provider === t.provider ? stored.quality : t.quality;
+      this.#o.stats.record(t.provider, attempt.task.type, { success: t.valid, quality, latencyMs: measured.latencyMs, costMicros: measured.costMicros });
+    }
   }
 
   async #readContext(namespace: string): Promise<Map<string, ContextEntry[]>> {
@@ -273,6 +320,7 @@ export class Gateway {
     // After the output, before the answer: a failure here is a 5xx the runner retries (storing
     // the output again is idempotent), so an attempt that exits 0 has its insights shared too.
     await this.#recordContext(startup, attempt.job.task, extractInsights(type, attempt.job.task, output as never, input.dependencies.length === 0));
+    this.#learn(attempt, report.tried, { provider: String(report.provider ?? ''), quality });
     this.#inputs.delete(attempt.job.uid);
     sendJson(res, 200, { stored: configMap.metadata.name });
   }
@@ -291,9 +339,19 @@ export class Gateway {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    // A budget stop says nothing about the provider; the attempt's calls are forgotten.
+    if (kind === 'budget' || kind === 'revoked') this.#calls.delete(attempt.job.uid);
+    else this.#learn(attempt, report.tried, undefined);
     this.#inputs.delete(attempt.job.uid);
     sendJson(res, 200, { recorded: reason });
   }
+}
+
+/** A runner's account of the providers it asked, kept to entries of the right shape. */
+function triesOf(value: unknown): ProviderTry[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((t): t is ProviderTry => typeof t === 'object' && t !== null && typeof t.provider === 'string'
+    && typeof t.valid === 'boolean' && typeof t.quality === 'number' && t.quality >= 0 && t.quality <= 1);
 }
 
 async function readReport<T>(req: IncomingMessage, res: ServerResponse): Promise<T | undefined> {

@@ -14,6 +14,8 @@ import { setupPipelineController, type PipelineReconciler } from '../pipeline/co
 import { PipelineMetrics } from '../pipeline/metrics.ts';
 import { OUTPUT_LABEL, TASK_LABEL } from '../pipeline/names.ts';
 import { TokenKeyring, loadTokenKey } from '../pipeline/token.ts';
+import { Router } from '../providers/router.ts';
+import { ProviderStatsRecorder } from '../providers/stats-store.ts';
 import { MANAGED_SELECTOR } from '../provisioning/metadata.ts';
 import { Manager, type ManagerOptions } from '../runtime/manager.ts';
 import type { OperatorConfig } from './config.ts';
@@ -64,16 +66,19 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
     cached: (name) => ledgers.get(name, config.namespace),
   });
   const keyring = new TokenKeyring(() => loadTokenKey(gatewayClient, config.namespace));
+  // The learning engine: the gateway records what each provider did, the router reads it back.
+  const stats = new ProviderStatsRecorder({ client: gatewayClient, cached: (name) => providers.get(name), clock, logger: manager.logger.child({ component: 'provider-stats' }) });
+  const router = new Router({ stats: (provider, type) => stats.stats(provider, type), clock, registry: manager.metrics.registry });
   const caches = { ...shared, providers, jobs, outputs };
   const gateway = new Gateway({
     client: gatewayClient, caches, keyring, ledger, keys: new ProviderKeys(gatewayClient, config.namespace, clock),
     metrics: new GatewayMetrics(manager.metrics.registry), logger: manager.logger.child({ component: 'gateway' }), clock,
     holder: manager.identity, host: config.bindAddress, port: config.gatewayPort, url: config.gatewayUrl,
     cache: { maxAgeMs: config.cacheMaxAgeSeconds * 1000, maxBytes: config.cacheMaxBytes },
-    quality: { min: config.minQuality, retries: config.qualityRetries },
+    quality: { min: config.minQuality, retries: config.qualityRetries }, router, stats,
   });
   const pipeline = setupPipelineController(manager, {
-    caches, budget: budgetView(ledger, clock), tokens: keyring, metrics: new PipelineMetrics(manager.metrics.registry), clock,
+    caches, budget: budgetView(ledger, clock), tokens: keyring, metrics: new PipelineMetrics(manager.metrics.registry), router, clock,
     config: {
       taskImage: config.taskImage, gatewayUrl: () => gateway.url(), maxTasksPerStartup: config.maxTasksPerStartup,
       maxRunningTasks: config.maxRunningTasks, taskDeadlineSeconds: config.taskDeadlineSeconds,
@@ -84,6 +89,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   changed.push(pipeline.usageChanged, usage.changed);
 
   manager.leaderRunnable(gateway);
+  manager.leaderRunnable(stats);
   const label = config.labelLeaderPod ? leaderPodLabel(client, config.namespace, manager.identity, manager.logger) : undefined;
   if (label) manager.leaderRunnable(label);
   return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, keyring, run: async () => { await label?.clear(); return manager.run(); } };

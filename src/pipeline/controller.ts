@@ -5,7 +5,8 @@ import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { STARTUP_LABEL } from '../provisioning/metadata.ts';
-import { candidateProviders, providerViews, type ProviderView } from '../providers/candidates.ts';
+import { providerViews, taskProviders, type ProviderView } from '../providers/candidates.ts';
+import type { Router } from '../providers/router.ts';
 import type { Controller, ReconcileContext, ReconcileOutcome } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { enqueueOwner, type Informer } from '../runtime/informer.ts';
@@ -57,6 +58,8 @@ export type PipelineDeps = {
   config: PipelineConfig;
   events: EventRecorder;
   metrics: PipelineMetrics;
+  /** Learned routing: which provider an attempt starts on. */
+  router: Pick<Router, 'rank' | 'chosen'>;
   clock: Clock;
 };
 
@@ -130,7 +133,7 @@ export class PipelineReconciler {
       const state = states.get(instance.name)!;
       // A task stopped by its budget is ready again once the budget is (held covers the window).
       if (held || state.phase !== 'Pending' || (state.wait.kind !== 'ready' && state.wait.kind !== 'budget')) return;
-      const candidates = candidateProviders(spec.ai.providers, instance.task.provider, providers);
+      const candidates = taskProviders(spec.ai, instance.task, providers, d.router.rank);
       if (!candidates.ok) {
         noProvider ??= `task ${instance.name}: ${candidates.message}`;
         return;
@@ -157,6 +160,7 @@ export class PipelineReconciler {
         const made = await d.client.create(job);
         const view = jobView(made);
         if (view) created.push(view);
+        d.router.chosen(c.provider, instances[c.order]!.task.type);
         ctx.log.info({ task: c.task, attempt: state.nextAttempt, provider: c.provider }, 'started a task attempt');
       } catch (err) {
         if (!isAlreadyExists(err)) {

@@ -1,4 +1,5 @@
-import { aiProviderSpecSchema, type AIProvider, type AIProviderSpec } from '../api/index.ts';
+import type { Prices } from '../api/money.ts';
+import { aiProviderSpecSchema, parseUsd, type AIProvider, type AIProviderSpec, type PipelineTask, type StartupSpec, type TaskType } from '../api/index.ts';
 import { ConditionType, isConditionTrue } from '../api/conditions.ts';
 
 /** An AIProvider as routing sees it: its spec (defaults filled) and whether it is Ready. */
@@ -48,4 +49,27 @@ export function candidateProviders(
   if (wanted.length === 0) return { ok: false, message: 'no AIProvider exists: apply one (examples/aiprovider-offline.yaml needs no key)' };
   const states = wanted.map((n) => `${n} (${byName.has(n) ? 'not Ready' : 'not found'})`);
   return { ok: false, message: `no Ready AIProvider to use: ${states.join(', ')}` };
+}
+
+export function providerPrices(spec: AIProviderSpec): Prices {
+  return { inputMicrosPerMillion: parseUsd(spec.pricing.inputPerMillionTokens), outputMicrosPerMillion: parseUsd(spec.pricing.outputPerMillionTokens) };
+}
+
+/** Puts providers in the order a task of this type should try them (the router's choice first). */
+export type Ranker = (providers: readonly ProviderView[], type: TaskType) => ProviderView[];
+
+/**
+ * The providers a task tries, in order. A task that names its provider is pinned to it;
+ * `routing: Ordered` keeps `ai.providers` as a preference list; otherwise (`Learned`,
+ * the default) the ranker orders the Ready providers the startup may use by what was
+ * measured of them. The offline provider is a stand-in: unless the startup lists it,
+ * it is only ever the last resort, after the ranked real ones.
+ */
+export function taskProviders(ai: Pick<StartupSpec['ai'], 'providers' | 'routing'>, task: Pick<PipelineTask, 'provider' | 'type'>, all: readonly ProviderView[], rank: Ranker): Candidates {
+  const candidates = candidateProviders(ai.providers, task.provider, all);
+  if (!candidates.ok || task.provider !== undefined || ai.routing === 'Ordered' || candidates.providers.length < 2) return candidates;
+  const listed = (ai.providers?.length ?? 0) > 0;
+  const ranked = candidates.providers.filter((p) => listed || p.spec.type !== 'offline');
+  const rest = candidates.providers.filter((p) => !ranked.includes(p));
+  return { ok: true, providers: [...(ranked.length > 1 ? rank(ranked, task.type) : ranked), ...rest] };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32, normal, type Rng } from '../lib/random.ts';
-import { DEFAULT_ROUTING_POLICY, rankProviders, type Prices, type RouteOption, type RoutingPolicy } from './routing.ts';
+import type { Prices } from '../api/money.ts';
+import { DEFAULT_ROUTING_POLICY, rankProviders, type RouteOption, type RoutingPolicy } from './routing.ts';
 import { recordSample, type TaskStats } from './stats.ts';
 
 const policy = DEFAULT_ROUTING_POLICY;

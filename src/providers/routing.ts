@@ -1,10 +1,7 @@
 import type { TaskType } from '../api/index.ts';
-import { tokenCostMicros } from '../api/money.ts';
+import { tokenCostMicros, type Prices } from '../api/money.ts';
 import { beta, type Rng } from '../lib/random.ts';
 import { DEFAULT_STATS_POLICY, decayedWeight, type StatsPolicy, type TaskStats } from './stats.ts';
-
-/** A provider's prices (spec.pricing) in micro-USD per million tokens, that is micro-USD per token. */
-export type Prices = { inputMicrosPerMillion: number; outputMicrosPerMillion: number };
 
 /** A Ready provider the task may use, with what was measured of it on the task's type (none yet: undefined). */
 export type RouteOption = { name: string; prices: Prices; stats?: TaskStats | undefined };
