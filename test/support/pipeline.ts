@@ -45,6 +45,22 @@ export function waitForPhase(factory: TestFactory, name: string, phases: string[
   }, timeoutMs, 500);
 }
 
+/**
+ * A mock provider of the factory on a fixture of its own: the fixture started (and closed
+ * with the others), its key in a Secret, the AIProvider applied and Ready.
+ */
+export async function startMockProvider(
+  factory: TestFactory, fixtures: Fixtures,
+  o: { prefix: string; type: MockProvider['type']; input?: string; output?: string; extra?: Record<string, unknown> } & Omit<ConstructorParameters<typeof AiFixture>[0] & object, 'apiKey'>,
+): Promise<{ fixture: AiFixture; provider: MockProvider }> {
+  const { prefix, type, input = '1.00', output = '2.00', extra = {}, ...options } = o;
+  const key = `sk-${prefix}-${factory.run}`;
+  const fixture = await fixtures.start({ ...options, apiKey: key });
+  const provider: MockProvider = { name: uniqueName(prefix), type, baseURL: type === 'openai' ? `${fixture.url}/v1` : fixture.url, key, input, output };
+  await applyProvider(factory, provider, extra);
+  return { fixture, provider };
+}
+
 /** Mock providers a test file starts, all closed at once at its end. */
 export class Fixtures {
   readonly #all: AiFixture[] = [];

@@ -11,7 +11,7 @@ import { validOutput } from '../../support/ai-fixture/replies.ts';
 import type { FixtureRequest } from '../../support/ai-fixture/server.ts';
 import { uniqueName } from '../../support/cluster.ts';
 import { apply, startFactory, type TestFactory } from '../../support/factory.ts';
-import { Fixtures, applyProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
+import { Fixtures, startMockProvider, waitForPhase } from '../../support/pipeline.ts';
 
 let factory: TestFactory;
 const fixtures = new Fixtures();
@@ -41,12 +41,8 @@ const typeOf = (req: FixtureRequest) => (req.protocol === 'anthropic' ? req.body
 
 describe('shared context', () => {
   it('carries what one provider found to a later task on another, in each one\'s format', async () => {
-    const oaFix = await fixtures.start({ apiKey: 'sk-oa-ctx', reply: marked });
-    const anFix = await fixtures.start({ apiKey: 'sk-an-ctx', reply: marked });
-    const oa: MockProvider = { name: uniqueName('ctx-oa'), type: 'openai', baseURL: `${oaFix.url}/v1`, key: 'sk-oa-ctx', input: '1.00', output: '2.00' };
-    const an: MockProvider = { name: uniqueName('ctx-an'), type: 'anthropic', baseURL: anFix.url, key: 'sk-an-ctx', input: '1.00', output: '2.00' };
-    await applyProvider(factory, oa);
-    await applyProvider(factory, an);
+    const { fixture: oaFix, provider: oa } = await startMockProvider(factory, fixtures, { prefix: 'ctx-oa', type: 'openai', reply: marked });
+    const { fixture: anFix, provider: an } = await startMockProvider(factory, fixtures, { prefix: 'ctx-an', type: 'anthropic', reply: marked });
     const name = uniqueName('ctx');
     await apply([factory.manifest(name, {
       displayName: 'Context Co', industry: 'fintech', idea: 'Payouts for couriers.',

@@ -9,7 +9,7 @@ import { validOutput, taskTypeOf } from '../../support/ai-fixture/replies.ts';
 import type { FixtureRequest } from '../../support/ai-fixture/server.ts';
 import { uniqueName } from '../../support/cluster.ts';
 import { apply, startFactory, type TestFactory } from '../../support/factory.ts';
-import { Fixtures, applyProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
+import { Fixtures, startMockProvider, waitForPhase } from '../../support/pipeline.ts';
 
 let factory: TestFactory;
 const fixtures = new Fixtures();
@@ -59,15 +59,11 @@ class PerStartup {
   }
 }
 
-async function mockProvider(prefix: string, reply: (req: FixtureRequest) => ReturnType<typeof validOutput>, latencyMs: number, track: PerStartup) {
-  const key = `sk-${prefix}`;
-  const fixture = await fixtures.start({
-    apiKey: key, latencyMs, fault: (req) => track.arrived(req),
-    reply: (req) => { track.answered(req); return reply(req); },
+function mockProvider(prefix: string, reply: (req: FixtureRequest) => ReturnType<typeof validOutput>, latencyMs: number, track: PerStartup) {
+  return startMockProvider(factory, fixtures, {
+    prefix, type: 'openai', input: '0.10', output: '0.40', latencyMs, extra: { maxConcurrency: 100 },
+    fault: (req) => track.arrived(req), reply: (req) => { track.answered(req); return reply(req); },
   });
-  const p: MockProvider = { name: uniqueName(prefix), type: 'openai', baseURL: `${fixture.url}/v1`, key, input: '0.10', output: '0.40' };
-  await applyProvider(factory, p, { maxConcurrency: 100 });
-  return { fixture, provider: p };
 }
 
 describe('fan-out and parallelism', () => {

@@ -11,7 +11,7 @@ import { MOCK_USAGE, validOutput } from '../../support/ai-fixture/replies.ts';
 import type { FixtureRequest } from '../../support/ai-fixture/server.ts';
 import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, startFactory, type TestFactory } from '../../support/factory.ts';
-import { Fixtures, applyProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
+import { Fixtures, startMockProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
 
 let factory: TestFactory;
 const fixtures = new Fixtures();
@@ -39,12 +39,8 @@ const perCall = (p: MockProvider) => tokenCostMicros(MOCK_USAGE.inputTokens, par
 
 describe('quality', () => {
   it('asks the next provider when an answer scores below the threshold, and keeps the better one', async () => {
-    const badFix = await fixtures.start({ apiKey: 'sk-bad', reply: sloppy });
-    const goodFix = await fixtures.start({ apiKey: 'sk-good', reply: validOutput });
-    const bad: MockProvider = { name: uniqueName('sloppy'), type: 'openai', baseURL: `${badFix.url}/v1`, key: 'sk-bad', input: '0.10', output: '0.20' };
-    const good: MockProvider = { name: uniqueName('good'), type: 'anthropic', baseURL: goodFix.url, key: 'sk-good', input: '3.00', output: '15.00' };
-    await applyProvider(factory, bad);
-    await applyProvider(factory, good);
+    const { fixture: badFix, provider: bad } = await startMockProvider(factory, fixtures, { prefix: 'sloppy', type: 'openai', reply: sloppy, input: '0.10', output: '0.20' });
+    const { fixture: goodFix, provider: good } = await startMockProvider(factory, fixtures, { prefix: 'good', type: 'anthropic', reply: validOutput, input: '3.00', output: '15.00' });
     const name = uniqueName('quality');
     await apply([factory.manifest(name, {
       displayName: 'Quality Co', industry: 'fintech', idea: 'Payouts for couriers.',
