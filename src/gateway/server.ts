@@ -6,10 +6,11 @@ import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import { attemptInput } from '../pipeline/input.ts';
 import { CONTEXT_CONFIGMAP, FAILURE_KIND_ANNOTATION, FAILURE_MESSAGE_ANNOTATION, FAILURE_REASON_ANNOTATION, OUTPUT_JSON_KEY, outputConfigMapName } from '../pipeline/names.ts';
-import { contextData, desiredContextConfigMap, desiredOutputConfigMap, outputViews, storedContext } from '../pipeline/outputs.ts';
+import { contextData, desiredContextConfigMap, desiredOutputConfigMap, outputViews, reviewedAnnotations, storedContext } from '../pipeline/outputs.ts';
 import type { StartupRef } from '../provisioning/metadata.ts';
 import { extractInsights, type ContextEntry } from '../tasks/context.ts';
-import type { TaskInput } from '../tasks/input.ts';
+import { dependenciesOf, implementedWorkItem, type TaskInput } from '../tasks/input.ts';
+import type { TaskOutput } from '../tasks/schemas.ts';
 import type { TokenKeyring } from '../pipeline/token.ts';
 import { providerViews, taskProviders, type ProviderView, type Ranker } from '../providers/candidates.ts';
 import type { Router } from '../providers/router.ts';
@@ -262,6 +263,18 @@ export class Gateway {
     }
   }
 
+  /** The review's verdict on each work item goes into the score of the codegen task that implemented it. */
+  async #judgeCode(attempt: Attempt, input: TaskInput, review: TaskOutput<'review'>): Promise<void> {
+    const outputs = outputViews(this.#o.caches.outputs.list(attempt.namespace), attempt.startup.metadata.uid);
+    for (const dependency of dependenciesOf(input, 'codegen')) {
+      const verdict = review.items.find((i) => i.workItem === implementedWorkItem(dependency))?.verdict;
+      const view = outputs.get(dependency.name);
+      const annotations = verdict && view ? reviewedAnnotations(view, verdict) : undefined;
+      if (!annotations) continue;
+      await this.#o.client.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: attempt.namespace, name: outputConfigMapName(dependency.name) }, { metadata: { annotations } });
+    }
+  }
+
   async #readContext(namespace: string): Promise<Map<string, ContextEntry[]>> {
     const cm = await this.#o.client.getOptional<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: CONTEXT_CONFIGMAP });
     return storedContext(cm?.data);
@@ -316,6 +329,8 @@ export class Gateway {
       provider: String(report.provider ?? attempt.job.provider ?? ''), model: String(report.model ?? ''), quality, attempt: attempt.job.attempt,
       finishedAt: toKubeTime(new Date(this.#o.clock.now())), ...(workItems !== undefined ? { workItems } : {}),
     });
+    // Before the review's output: once it is stored the pipeline is done, with the scores as they are then.
+    if (type === 'review') await this.#judgeCode(attempt, input, output as TaskOutput<'review'>);
     await this.#o.client.serverSideApply(configMap, { force: true });
     // After the output, before the answer: a failure here is a 5xx the runner retries (storing
     // the output again is idempotent), so an attempt that exits 0 has its insights shared too.

@@ -40,7 +40,7 @@ async function runUntil(until: string, context: Map<string, ContextEntry[]>) {
     const output = offlineOutput(result.input);
     json.set(next, output);
     const workItems = result.input.task.type === 'decompose' ? (output as { workItems: unknown[] }).workItems.length : undefined;
-    outputs.set(next, { name: next, provider: 'offline', model: 'm', quality: 1, attempt: 1, finishedAt: '', workItems });
+    outputs.set(next, { name: next, provider: 'offline', model: 'm', quality: 1, rubricQuality: undefined, attempt: 1, finishedAt: '', workItems });
     context.set(next, extractInsights(result.input.task.type, next, output as never, result.input.dependencies.length === 0));
   }
 }

@@ -21,6 +21,9 @@ export const OUTPUT_MODEL_ANNOTATION = 'startupfactory.dev/model';
 export const OUTPUT_QUALITY_ANNOTATION = 'startupfactory.dev/quality';
 export const OUTPUT_ATTEMPT_ANNOTATION = 'startupfactory.dev/attempt';
 export const OUTPUT_FINISHED_ANNOTATION = 'startupfactory.dev/finished-at';
+/** On a codegen output the review has judged: its verdict, and the rubric's score before the verdict counted. */
+export const OUTPUT_REVIEW_VERDICT_ANNOTATION = 'startupfactory.dev/review-verdict';
+export const OUTPUT_RUBRIC_QUALITY_ANNOTATION = 'startupfactory.dev/rubric-quality';
 /** On a `decompose` output: how many work items it holds, which is all a fan-out needs to expand. */
 export const OUTPUT_WORK_ITEMS_ANNOTATION = 'startupfactory.dev/work-items';
 

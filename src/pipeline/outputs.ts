@@ -2,9 +2,11 @@ import type { KubeObject } from '../kube/client.ts';
 import { childMetadata, type StartupRef } from '../provisioning/metadata.ts';
 import { startupNamespace } from '../api/index.ts';
 import type { ContextEntry } from '../tasks/context.ts';
+import { withReviewVerdict } from '../tasks/rubric.ts';
 import {
   CONTEXT_CONFIGMAP, OUTPUT_ATTEMPT_ANNOTATION, OUTPUT_FINISHED_ANNOTATION, OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY, OUTPUT_MODEL_ANNOTATION,
-  OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, OUTPUT_WORK_ITEMS_ANNOTATION, TASK_LABEL, outputConfigMapName,
+  OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, OUTPUT_REVIEW_VERDICT_ANNOTATION, OUTPUT_RUBRIC_QUALITY_ANNOTATION, OUTPUT_WORK_ITEMS_ANNOTATION,
+  TASK_LABEL, outputConfigMapName,
 } from './names.ts';
 import type { OutputView } from './state.ts';
 
@@ -71,6 +73,7 @@ export function outputView(cm: KubeObject): OutputView | undefined {
     provider: a[OUTPUT_PROVIDER_ANNOTATION],
     model: a[OUTPUT_MODEL_ANNOTATION],
     quality: num(a[OUTPUT_QUALITY_ANNOTATION]),
+    rubricQuality: num(a[OUTPUT_RUBRIC_QUALITY_ANNOTATION]),
     attempt: num(a[OUTPUT_ATTEMPT_ANNOTATION]),
     finishedAt: a[OUTPUT_FINISHED_ANNOTATION],
     workItems: num(a[OUTPUT_WORK_ITEMS_ANNOTATION]),
@@ -85,6 +88,21 @@ export function outputViews(configMaps: readonly KubeObject[], startupUid: strin
     if (view) outputs.set(view.name, view);
   }
   return outputs;
+}
+
+/**
+ * The annotations that put a review's verdict into a codegen output's quality. The
+ * rubric's own score is kept beside it, so a review run again weighs its verdict against
+ * that score and not against the already combined one.
+ */
+export function reviewedAnnotations(codegen: OutputView, verdict: 'approve' | 'changes-requested'): Record<string, string> | undefined {
+  const rubric = codegen.rubricQuality ?? codegen.quality;
+  if (rubric === undefined) return undefined;
+  return {
+    [OUTPUT_RUBRIC_QUALITY_ANNOTATION]: rubric.toFixed(3),
+    [OUTPUT_REVIEW_VERDICT_ANNOTATION]: verdict,
+    [OUTPUT_QUALITY_ANNOTATION]: withReviewVerdict(rubric, verdict).toFixed(3),
+  };
 }
 
 /**

@@ -23,7 +23,7 @@ const failed = (task: string, attempt: number, finishedAt: number, kind: 'perman
 const completed = (task: string, attempt: number, finishedAt: number) => job(task, attempt, { state: 'succeeded', finishedAt: iso(finishedAt) });
 
 const output = (name: string, over: Partial<OutputView> = {}): OutputView => ({
-  name: `output-${name}`, provider: 'openai', model: 'gpt-5', quality: 0.9, attempt: 1, finishedAt: iso(t0), workItems: undefined, ...over,
+  name: `output-${name}`, provider: 'openai', model: 'gpt-5', quality: 0.9, rubricQuality: undefined, attempt: 1, finishedAt: iso(t0), workItems: undefined, ...over,
 });
 
 const none = new Map<string, TaskState['phase']>();

@@ -8,6 +8,8 @@ export type OutputView = {
   provider: string | undefined;
   model: string | undefined;
   quality: number | undefined;
+  /** On a codegen output the review judged: the rubric's own score, before the verdict counted. */
+  rubricQuality: number | undefined;
   attempt: number | undefined;
   finishedAt: string | undefined;
   /** On a decompose output: how many work items it holds. */

@@ -25,7 +25,7 @@ const failedJob = (task: string, attempt: number, finishedAt: number, kind: 'per
   job(task, attempt, { state: 'failed', finishedAt: iso(finishedAt), failure: { kind, reason, message: `${reason} from upstream` } });
 
 const output = (name: string, finishedAt: number, over: Partial<OutputView> = {}): OutputView => ({
-  name: `output-${name}`, provider: 'anthropic', model: 'claude-sonnet-4-5', quality: 0.82, attempt: 1, finishedAt: iso(finishedAt), workItems: undefined, ...over,
+  name: `output-${name}`, provider: 'anthropic', model: 'claude-sonnet-4-5', quality: 0.82, rubricQuality: undefined, attempt: 1, finishedAt: iso(finishedAt), workItems: undefined, ...over,
 });
 
 type Scenario = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACME, offlinePipeline } from '../../test/support/task-fixtures.ts';
-import { scoreOutput } from './rubric.ts';
+import { scoreOutput, withReviewVerdict } from './rubric.ts';
 import type { TaskOutput } from './schemas.ts';
 
 const steps = offlinePipeline(ACME);
@@ -60,5 +60,13 @@ describe('scoreOutput', () => {
     const { input, output } = stepOf<TaskOutput<'decompose'>>('decompose');
     const vague = { workItems: output.workItems.map((w) => ({ ...w, files: [] })) };
     expect(scoreOutput('decompose', vague, input)).toBe(0.8);
+  });
+});
+
+describe('withReviewVerdict', () => {
+  it('lifts an approved item and sinks one that needs changes, weighing the verdict at 30%', () => {
+    expect(withReviewVerdict(0.8, 'approve')).toBe(0.86);
+    expect(withReviewVerdict(0.8, 'changes-requested')).toBe(0.56);
+    expect(withReviewVerdict(1, 'approve')).toBe(1);
   });
 });

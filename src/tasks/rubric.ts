@@ -17,6 +17,8 @@ import type { TaskOutput } from './schemas.ts';
  *   Types without one are scored on the other two alone.
  *
  * It scores validated outputs: emptiness and bounds are validate.ts's job, not the rubric's.
+ * A codegen task's score is revised once the review has judged its work item
+ * (withReviewVerdict).
  */
 
 const WEIGHTS = { completeness: 0.5, specificity: 0.3, consistency: 0.2 };
@@ -107,6 +109,18 @@ function specificity(output: unknown, startup: TaskInput['startup']): number {
   const terms = startupTerms(startup);
   const hits = terms.filter((t) => text.includes(t)).length;
   return Math.min(1, share(hits, Math.min(TERMS_FOR_FULL_SPECIFICITY, terms.length)));
+}
+
+/** How much the review's verdict on its work item weighs in a codegen task's score, once the review is in. */
+export const REVIEW_VERDICT_WEIGHT = 0.3;
+
+/**
+ * A codegen task's score once the review has judged its work item: the rubric's cheap
+ * signals are what is known at first, the verdict of a reader of the code weighs on top.
+ */
+export function withReviewVerdict(rubric: number, verdict: 'approve' | 'changes-requested'): number {
+  const score = (1 - REVIEW_VERDICT_WEIGHT) * rubric + REVIEW_VERDICT_WEIGHT * (verdict === 'approve' ? 1 : 0);
+  return Math.round(score * 1000) / 1000;
 }
 
 /** Score a validated output in [0, 1] (three decimals); the same output and input always score the same. */

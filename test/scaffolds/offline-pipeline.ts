@@ -60,6 +60,7 @@ export async function runOfflinePipeline(input: RenderInput): Promise<Step[]> {
       provider: 'offline',
       model: 'offline-v1',
       quality,
+      rubricQuality: undefined,
       attempt: 1,
       finishedAt: undefined,
       workItems: type === 'decompose' ? (output as TaskOutput<'decompose'>).workItems.length : undefined,

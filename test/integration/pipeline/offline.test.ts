@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Startup } from '../../../src/api/index.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
+import { withReviewVerdict } from '../../../src/tasks/rubric.ts';
 import { kubectl, kubeconfigPath, uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, condition, startFactory, type TestFactory } from '../../support/factory.ts';
 import { applyProvider, waitForPhase } from '../../support/pipeline.ts';
@@ -63,6 +65,17 @@ describe('the offline default pipeline', () => {
     for (const type of ['Reconciling', 'Stalled']) expect(condition(done, type)?.status).toBe('False');
     expect(done.status?.completedAt).toBeDefined();
     expect(done.status?.usage).toMatchObject({ totalCalls: tasks.length, totalCostUsd: '0.000000' });
+  });
+
+  it('weighs the review\'s verdict into each codegen task\'s quality', async () => {
+    const codegens = done.status!.tasks!.filter((t) => t.type === 'codegen');
+    for (const t of codegens) {
+      const cm = await factory.client.get<KubeObject>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: `startup-${name}`, name: t.output! });
+      const a = cm.metadata.annotations!;
+      expect(a['startupfactory.dev/review-verdict'], t.name).toBe('approve');
+      expect(t.quality, t.name).toBe(withReviewVerdict(Number(a['startupfactory.dev/rubric-quality']), 'approve'));
+      expect(t.quality, t.name).toBeGreaterThanOrEqual(Number(a['startupfactory.dev/rubric-quality']));
+    }
   });
 
   it('ran dependents only after their dependencies', () => {
