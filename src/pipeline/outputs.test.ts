@@ -24,7 +24,7 @@ describe('reviewedAnnotations', () => {
 describe('shared context data', () => {
   it('reads back what each task wrote, and leaves out what does not parse', () => {
     const entries: ContextEntry[] = [{ source: 'market-research', topic: 'market', title: 'Market', text: 'TAM: $4bn', priority: 60 }];
-    const data = { ...contextData('market-research', entries), 'broken.json': '{', 'odd.json': '[{"source":1}]' };
+    const data: Record<string, string> = { ...contextData('market-research', entries), 'broken.json': '{', 'odd.json': '[{"source":1}]' };
     expect(data['market-research.md']).toBe('## Market\n\nTAM: $4bn\n');
     expect([...storedContext(data)]).toEqual([['market-research', entries]]);
   });
