@@ -71,12 +71,13 @@ function startup(name: string, extra: object = {}): object {
 }
 
 /** Applies Startups, waits for all to succeed; the makespan and the operator's share per task (it could start -> its Job seen). */
-async function pipelines(names: string[]): Promise<{ makespan: number; overhead: number[]; tasks: number }> {
+async function pipelines(names: string[]): Promise<{ makespan: number; overhead: number[]; slowest: string; tasks: number }> {
   const started = performance.now();
   await applyAll(client, names.map((n) => startup(n)));
   await until(`${names.length} pipeline(s)`, () => names.every((n) => seen.done.has(n)), 1_800_000);
   const makespan = Math.max(...names.map((n) => seen.done.get(n)!)) - started;
   const overhead: number[] = [];
+  let slowest = { task: '', ms: -1 };
   let tasks = 0;
   const tpl = await client.get<StartupTemplate>({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'StartupTemplate', name: template });
   const stored = [...seen.outputs].filter(([k]) => names.some((n) => k.startsWith(`startup-${n}/`))).map(([, t]) => t);
@@ -92,10 +93,12 @@ async function pipelines(names: string[]): Promise<{ makespan: number; overhead:
       // A task waiting for a slot could start once its dependencies were done and the last
       // task before it (of any of these startups) freed one: the operator's share is from then.
       const freed = Math.max(...stored.filter((t) => t <= job));
-      overhead.push(job - Math.max(...deps, freed));
+      const ms = job - Math.max(...deps, freed);
+      overhead.push(ms);
+      if (ms > slowest.ms) slowest = { task: `${name}/${i.name}`, ms };
     }
   }
-  return { makespan, overhead: overhead.sort((a, b) => a - b), tasks };
+  return { makespan, overhead: overhead.sort((a, b) => a - b), slowest: slowest.task, tasks };
 }
 
 try {
@@ -123,7 +126,7 @@ try {
   console.log(`default pipeline, ${dag.tasks} tasks (codegen fanned out to ${WORK_ITEMS}), mock answering in ${fmtS(LATENCY_MS)}:`);
   console.log(`  one after another (--max-tasks-per-startup 1): makespan ${fmtS(sequential.makespan)}`);
   console.log(`  DAG and fan-out (${extraFlags.length ? extraFlags.join(' ') : 'default limits'}): makespan ${fmtS(dag.makespan)}, ${ratio.toFixed(2)}x faster (goal 2x; the critical path is 7 calls deep, ${WORK_ITEMS} codegens in ${Math.ceil(WORK_ITEMS / 4)} waves of 4)`);
-  console.log(`  operator overhead per task (its dependencies' outputs and a free slot seen -> its Job seen): p50 ${fmtMs(pct(dag.overhead, 50))}, p95 ${fmtMs(pct(dag.overhead, 95))}, max ${fmtMs(dag.overhead.at(-1)!)}`);
+  console.log(`  operator overhead per task (its dependencies' outputs and a free slot seen -> its Job seen): p50 ${fmtMs(pct(dag.overhead, 50))}, p95 ${fmtMs(pct(dag.overhead, 95))}, max ${fmtMs(dag.overhead.at(-1)!)} (${dag.slowest})`);
 
   // 2 and 3 under one operator.
   const [g, d, twenty] = await withOperator(bench, extraFlags, async (operator) => {
