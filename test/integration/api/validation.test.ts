@@ -86,7 +86,7 @@ describe('the API server refuses invalid manifests, naming the field', () => {
 });
 
 describe('the API server accepts valid manifests and fills in the same defaults as zod', () => {
-  it('a minimal Startup gets resources, quota, expose, suspend and priority', async () => {
+  it('a minimal Startup gets resources, quota, routing, expose, suspend and priority', async () => {
     const { code, stdout, stderr } = await dryRun(manifest(startup({})));
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -96,7 +96,7 @@ describe('the API server accepts valid manifests and fills in the same defaults 
       displayName: 'PayFlow',
       template: 'reactnext',
       resources: { memory: '512Mi', cpu: '500m', storage: '2Gi' },
-      ai: { quota: { callsPerHour: 1000, costPerDay: '15.00' } },
+      ai: { routing: 'Learned', quota: { callsPerHour: 1000, costPerDay: '15.00' } },
       expose: 'ClusterIP',
       suspend: false,
       priority: 0,
