@@ -146,9 +146,8 @@ export class PipelineReconciler {
     this.#ready.set(name, ready);
 
     const granted = this.#plan(providers);
-    const created: JobView[] = [];
-    for (const c of ready) {
-      if (!granted.has(candidateKey(c.startup, c.task))) continue;
+    // The granted attempts are independent: their Jobs are made side by side, not one round trip after another.
+    const made = await Promise.all(ready.filter((c) => granted.has(candidateKey(c.startup, c.task))).map(async (c) => {
       const state = states.get(c.task) as Extract<TaskState, { phase: 'Pending' }>;
       const job = desiredJob({
         startup: { name, uid: startup.metadata.uid ?? '' }, resources: spec.resources, task: c.task, attempt: state.nextAttempt,
@@ -157,18 +156,17 @@ export class PipelineReconciler {
       const key = `${namespace}/${job.metadata.name}`;
       this.#expected.set(key, { startup: name, provider: c.provider, at: now });
       try {
-        const made = await d.client.create(job);
-        const view = jobView(made);
-        if (view) created.push(view);
+        const view = jobView(await d.client.create(job));
         d.router.chosen(c.provider, instances[c.order]!.task.type);
         ctx.log.info({ task: c.task, attempt: state.nextAttempt, provider: c.provider }, 'started a task attempt');
+        return view;
       } catch (err) {
-        if (!isAlreadyExists(err)) {
-          this.#expected.delete(key);
-          throw err;
-        }
+        if (isAlreadyExists(err)) return undefined;
+        this.#expected.delete(key);
+        throw err;
       }
-    }
+    }));
+    const created = made.filter((v): v is JobView => v !== undefined);
     this.#ready.set(name, ready.filter((c) => !granted.has(candidateKey(c.startup, c.task))));
     if (created.length > 0) {
       jobs = [...jobs, ...created];
@@ -197,7 +195,8 @@ export class PipelineReconciler {
     const d = this.#d;
     const namespace = startupNamespace(startup.metadata.name);
     const ref = (job: JobView) => ({ apiVersion: 'batch/v1', kind: 'Job', namespace, name: job.name });
-    for (const job of jobs) {
+    // Each Job on its own: side by side.
+    await Promise.all(jobs.map(async (job) => {
       if (job.state === 'active') {
         if (spec.suspend && !job.suspended) await d.client.mergePatch(ref(job), { spec: { suspend: true } });
         if (!spec.suspend && job.suspended) {
@@ -210,7 +209,7 @@ export class PipelineReconciler {
           if (!isNotFound(err)) throw err;
         });
       }
-    }
+    }));
   }
 
   /** A Job is resumed once per start or resume: making its token each time costs a create that may find it there already. */
