@@ -16,6 +16,19 @@ describe('Metrics', () => {
     expect(text).toContain('startup_factory_startups{phase="Succeeded"} 1');
   });
 
+  it('reports each watch\'s health at scrape time', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    let secretsHealthy = false;
+    metrics.trackInformerHealth('Startup', '', () => true);
+    metrics.trackInformerHealth('Secret', 'app=x', () => secretsHealthy);
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('startup_factory_informer_healthy{kind="Startup",selector=""} 1');
+    expect(text).toContain('startup_factory_informer_healthy{kind="Secret",selector="app=x"} 0');
+    secretsHealthy = true;
+    text = await metrics.registry.metrics();
+    expect(text).toContain('startup_factory_informer_healthy{kind="Secret",selector="app=x"} 1');
+  });
+
   it('registers the default process metrics unless told not to', async () => {
     expect(await new Metrics().registry.metrics()).toContain('process_cpu_user_seconds_total');
     expect(await new Metrics({ defaultMetrics: false }).registry.metrics()).not.toContain('process_cpu_user_seconds_total');

@@ -15,7 +15,9 @@ export class Metrics {
   readonly workqueueRetries: Counter<'controller'>;
   readonly apiRequests: Counter<'verb' | 'code'>;
   readonly startups: Gauge<'phase'>;
+  readonly informerHealthy: Gauge<'kind' | 'selector'>;
   private readonly depthSources = new Map<string, () => number>();
+  private readonly healthSources: { labels: { kind: string; selector: string }; healthy: () => boolean }[] = [];
   private phaseSource: (() => Iterable<{ status?: { phase?: string } }>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -24,6 +26,7 @@ export class Metrics {
     const registers = [this.registry];
     const sources = this.depthSources;
     const phases = () => this.phaseSource;
+    const health = this.healthSources;
     this.reconcileTotal = new Counter({
       name: 'startup_factory_reconcile_total',
       help: 'Reconciles by controller and result (success, error, requeue, terminal).',
@@ -78,6 +81,21 @@ export class Metrics {
         for (const [phase, n] of counts) this.set({ phase }, n);
       },
     });
+    this.informerHealthy = new Gauge({
+      name: 'startup_factory_informer_healthy',
+      help: 'Whether a watch is synced and not recovering from a failure (1) or not (0), by kind and label selector: what /readyz checks.',
+      labelNames: ['kind', 'selector'],
+      registers,
+      // Alerts see a watch that stays down; /readyz only takes the pod out of the Service.
+      collect() {
+        for (const { labels, healthy } of health) this.set(labels, healthy() ? 1 : 0);
+      },
+    });
+  }
+
+  /** Makes `startup_factory_informer_healthy{kind,selector}` report `healthy()` at each scrape. */
+  trackInformerHealth(kind: string, selector: string, healthy: () => boolean): void {
+    this.healthSources.push({ labels: { kind, selector }, healthy });
   }
 
   /** Makes `startup_factory_startups{phase}` count the given Startups (an informer's cache) at each scrape. */

@@ -98,6 +98,7 @@ export class Manager {
       resyncMs: this.config.resyncSeconds * 1000, ...spec, client: this.client, logger: this.logger, clock: this.clock,
     });
     this.informers.push(informer as unknown as Informer<KubeObject>);
+    this.metrics.trackInformerHealth(spec.kind, spec.labelSelector ?? '', () => informer.healthy());
     const label = spec.labelSelector ? `${spec.kind} (${spec.labelSelector})` : spec.kind;
     this.http.addReadinessCheck({
       name: `informer ${label}`,
