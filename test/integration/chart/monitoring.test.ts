@@ -3,13 +3,15 @@
  * for Grafana's sidecar, a ServiceMonitor on the metrics Service and a PrometheusRule whose
  * every query, like the dashboard's, names a metric a running operator serves on /metrics.
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName, waitFor } from '../../support/cluster.ts';
+import { helm, uniqueName, waitFor } from '../../support/cluster.ts';
 import { startFactory, type TestFactory } from '../../support/factory.ts';
 import {
   type RuleGroup, SEVERITIES, dashboardExpressions, exposedFamilies, loadDashboard, operatorMetricNames, ruleGroupProblems,
 } from '../../support/monitoring.ts';
-import { type Manifest, helmTemplate, kubeconform, parseManifests, schemaDirFor } from './render.ts';
+import { type Manifest, chartPath, helmTemplate, kubeconform, parseManifests, schemaDirFor, scratchDir, serverVersion } from './render.ts';
 
 type ConfigMap = Manifest & { metadata: { labels: Record<string, string> }; data: Record<string, string> };
 type Service = Manifest & { metadata: { labels: Record<string, string> }; spec: { ports: { name: string }[] } };
@@ -65,6 +67,16 @@ describe('monitoring objects', () => {
     expect(moved.metadata.annotations).toEqual({ grafana_folder: 'Factory' });
     const bad = await helmTemplate(release, namespace, [...flags, '--set', 'grafana.dashboards.label=not a label']);
     expect(bad.code).not.toBe(0);
+  });
+
+  it('carry the dashboard in the packaged chart too', async () => {
+    const dir = await scratchDir('sf-chart-');
+    const packaged = await helm(['package', chartPath, '--destination', dir]);
+    expect(packaged.code, packaged.stderr).toBe(0);
+    const archive = join(dir, (await readdir(dir))[0]!);
+    const res = await helm(['template', release, archive, '--namespace', namespace, '--kube-version', await serverVersion(), ...flags]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(only<ConfigMap>('ConfigMap', parseManifests(res.stdout))).toEqual(only<ConfigMap>('ConfigMap'));
   });
 
   it('scrape the metrics port of the main Service only, in the release namespace', () => {
