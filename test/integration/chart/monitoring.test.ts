@@ -87,7 +87,7 @@ describe('monitoring objects', () => {
     const selected = (manifests.filter((m) => m.kind === 'Service') as Service[])
       .filter((s) => Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels[k] === v));
     const scraped = selected.filter((s) => s.spec.ports.some((p) => p.name === 'metrics'));
-    expect(scraped.map((s) => s.metadata.name)).toEqual([only<Service>('Deployment').metadata.name]);
+    expect(scraped.map((s) => s.metadata.name)).toEqual([only('Deployment').metadata.name]);
   });
 
   it('alert on the operator being down, reconcile errors, unhealthy watches, spent budgets and failing tasks, in well-formed groups', () => {
@@ -104,7 +104,7 @@ describe('monitoring objects', () => {
       expect(r.expr, r.alert).toContain(`namespace="${namespace}"`);
     }
     const down = rules().find((r) => r.alert === 'StartupFactoryOperatorDown')!;
-    expect(down.expr).toContain(`job="${only<Service>('Deployment').metadata.name}"`);
+    expect(down.expr).toContain(`job="${only('Deployment').metadata.name}"`);
     expect(down.labels.severity).toBe('critical');
   });
 
