@@ -99,7 +99,8 @@ function kubeconformLdflags(): string {
   return `-s -w -X main.version=${KUBECONFORM_VERSION}`;
 }
 
-function go(args: string[], cwd: string, env: Record<string, string>, log: Log): Promise<void> {
+/** Runs the machine's Go; the error carries the tail of its output. */
+export function go(args: string[], cwd: string, env: Record<string, string>, log: Log): Promise<void> {
   return new Promise((resolve, reject) => {
     // GOTOOLCHAIN=local: the pin is chosen to build with the machine's Go, never a download.
     const child = spawn('go', args, { cwd, env: { ...process.env, GOTOOLCHAIN: 'local', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
