@@ -44,14 +44,14 @@ export const STARTUP_LEDGER: StatusOwnership = {
 export const TEMPLATE_STATUS: StatusOwnership = {
   fieldManager: 'startup-factory-templates',
   fields: ['observedGeneration', 'fileCount'],
-  conditionTypes: [ConditionType.Ready],
+  conditionTypes: [ConditionType.Ready, ConditionType.Stalled],
 };
 
-/** Readiness only: `stats` belong to the learning engine, a writer of their own. */
+/** Readiness (Ready, and Stalled while it is not): `stats` belong to the learning engine, a writer of their own. */
 export const PROVIDER_STATUS: StatusOwnership = {
   fieldManager: 'startup-factory-providers',
   fields: ['observedGeneration'],
-  conditionTypes: [ConditionType.Ready],
+  conditionTypes: [ConditionType.Ready, ConditionType.Stalled],
 };
 
 /**

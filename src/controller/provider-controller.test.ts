@@ -18,4 +18,11 @@ describe('providerStatus', () => {
     expect(resolved.conditions?.[0]).toMatchObject({ status: 'True', reason: 'KeyResolved', lastTransitionTime: '2026-11-25T11:00:00Z' });
     expect(resolved.stats).toBe(stats);
   });
+
+  it('is Stalled while not Ready: only a change elsewhere (the key Secret, the spec) helps', () => {
+    const stalled = (s: ReturnType<typeof providerStatus>) => s.conditions?.find((c) => c.type === 'Stalled');
+    const first = providerStatus(undefined, 1, missing, now);
+    expect(stalled(first)).toMatchObject({ status: 'True', reason: 'SecretNotFound', observedGeneration: 1 });
+    expect(stalled(providerStatus(first, 1, { ready: true, reason: 'KeyResolved', message: 'found' }, later))).toMatchObject({ status: 'False', reason: 'KeyResolved' });
+  });
 });

@@ -16,13 +16,14 @@ const NOT_READY_RECHECK_MS = 30_000;
  * caller writes only on a change. `stats` belong to the learning engine and are kept.
  */
 export function providerStatus(current: AIProviderStatus | undefined, generation: number, readiness: ProviderReadiness, now: Date): AIProviderStatus {
-  const conditions = setCondition(current?.conditions, {
-    type: ConditionType.Ready,
-    status: readiness.ready ? 'True' : 'False',
-    reason: readiness.reason,
-    message: readiness.message,
-    observedGeneration: generation,
-  }, now);
+  const ready = { reason: readiness.reason, message: readiness.message, observedGeneration: generation };
+  // A provider that is not Ready waits for a change elsewhere (its key Secret, its spec): Stalled, which
+  // kstatus (Flux, kpt) reads as Failed at once rather than as progress to wait for.
+  const conditions = setCondition(
+    setCondition(current?.conditions, { type: ConditionType.Ready, status: readiness.ready ? 'True' : 'False', ...ready }, now),
+    { type: ConditionType.Stalled, status: readiness.ready ? 'False' : 'True', ...ready },
+    now,
+  );
   if (current && conditions === current.conditions && current.observedGeneration === generation) return current;
   return { ...current, observedGeneration: generation, conditions };
 }

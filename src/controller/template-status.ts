@@ -11,7 +11,11 @@ export function templateStatus(current: StartupTemplateStatus | undefined, gener
   const ready = validation.ok
     ? { type: ConditionType.Ready, status: 'True' as const, reason: 'Valid', message: `${validation.fileCount} files; every file renders`, observedGeneration: generation }
     : { type: ConditionType.Ready, status: 'False' as const, reason: validation.reason, message: validation.message.slice(0, 4096), observedGeneration: generation };
-  const conditions = setCondition(current?.conditions, ready, now);
+  // Only a change to the template helps an invalid one: Stalled, which kstatus (Flux, kpt) reads as Failed at once.
+  const stalled = validation.ok
+    ? { type: ConditionType.Stalled, status: 'False' as const, reason: 'Valid', message: 'the template is valid', observedGeneration: generation }
+    : { ...ready, type: ConditionType.Stalled, status: 'True' as const };
+  const conditions = setCondition(setCondition(current?.conditions, ready, now), stalled, now);
   const fileCount = validation.ok ? validation.fileCount : current?.fileCount;
   if (current && conditions === current.conditions && current.observedGeneration === generation && current.fileCount === fileCount) return current;
   return { ...current, observedGeneration: generation, conditions, ...(fileCount === undefined ? {} : { fileCount }) };

@@ -117,13 +117,13 @@ describe('GitOps health of real objects', () => {
       const judged = await Promise.all([fetchJson('aiprovider', providers.keyless), fetchJson('startuptemplate', brokenTemplate)]);
       return judged.every((o) => (o.status as { observedGeneration?: number } | undefined)?.observedGeneration === o.metadata.generation);
     }, 60_000, 500);
-    // Their controllers write Ready alone, no Stalled: kstatus takes Ready=False for work
-    // still under way, so Flux waits for them until its timeout instead of failing at once.
+    // Not Ready, they are Stalled too (only a change elsewhere helps): Flux fails at once
+    // instead of waiting for them until its timeout.
     const cases = [
       ['aiprovider', providers.offline, 'Healthy', 'Current'],
-      ['aiprovider', providers.keyless, 'Degraded', 'InProgress'],
+      ['aiprovider', providers.keyless, 'Degraded', 'Failed'],
       ['startuptemplate', factory.template, 'Healthy', 'Current'],
-      ['startuptemplate', brokenTemplate, 'Degraded', 'InProgress'],
+      ['startuptemplate', brokenTemplate, 'Degraded', 'Failed'],
     ] as const;
     const objects = await Promise.all(cases.map(([resource, name]) => fetchJson(resource, name)));
     const computed = await computeKstatus(await kstatus, objects);
