@@ -56,6 +56,13 @@ export type GatewayOptions = Omit<ModelProxyDeps, 'offline'> & {
 /** What one attempt's calls to one provider took and cost, as the gateway measured them. */
 type ProviderCalls = { calls: number; latencyMs: number; costMicros: number };
 
+/**
+ * What the gateway keeps of an attempt while it runs: its input, read once (the runner asks
+ * for it, the offline provider answers from it on every call, and its dependencies'
+ * outputs do not change meanwhile), and its calls per provider, until it reports how it ended.
+ */
+type AttemptState = { input: Promise<TaskInput> | undefined; calls: Map<string, ProviderCalls> };
+
 /** Output tokens a task asks for per call: code needs room, prose less. */
 const MAX_OUTPUT_TOKENS: Record<TaskType, number> = {
   research: 4096, analysis: 4096, spec: 6144, architecture: 6144, decompose: 4096, codegen: 12_288, review: 4096,
@@ -66,7 +73,8 @@ const keepOrder: Ranker = (providers) => [...providers];
 const REASKS = 2;
 const MAX_REPORT_BYTES = 2 * 1024 * 1024;
 const SWEEP_MS = 30_000;
-const MAX_CACHED_INPUTS = 1024;
+/** Attempts in flight are at most the factory's task limit; past this many, the oldest are long over (their pods killed before they reported). */
+const MAX_TRACKED_ATTEMPTS = 1024;
 const REASON = /^[A-Z][A-Za-z0-9]{0,63}$/;
 const FAILURE_KINDS = ['permanent', 'transient', 'budget', 'revoked'];
 
@@ -80,9 +88,8 @@ export class Gateway {
   readonly name = 'ai-gateway';
   readonly #o: GatewayOptions;
   readonly #proxy: ModelProxy;
-  readonly #inputs = new Map<string, Promise<TaskInput>>();
-  /** Per attempt (Job uid), per provider: until the attempt reports how it ended. */
-  readonly #calls = new Map<string, Map<string, ProviderCalls>>();
+  /** By Job uid. */
+  readonly #attempts = new Map<string, AttemptState>();
   #server: Server | undefined;
   #sweep: unknown;
   #port: number;
@@ -197,14 +204,21 @@ export class Gateway {
     };
   }
 
-  /**
-   * An attempt's input, read once per attempt: the runner asks for it, and the offline
-   * provider answers from it on every call, and its dependencies' outputs do not change
-   * while it runs.
-   */
+  #state(attempt: Attempt): AttemptState {
+    let state = this.#attempts.get(attempt.job.uid);
+    if (!state) {
+      this.#attempts.set(attempt.job.uid, (state = { input: undefined, calls: new Map() }));
+      for (const uid of this.#attempts.keys()) {
+        if (this.#attempts.size <= MAX_TRACKED_ATTEMPTS) break;
+        this.#attempts.delete(uid);
+      }
+    }
+    return state;
+  }
+
   #input(attempt: Attempt): Promise<TaskInput> {
-    const cached = this.#inputs.get(attempt.job.uid);
-    if (cached) return cached;
+    const state = this.#state(attempt);
+    if (state.input) return state.input;
     const input = attemptInput({
       name: attempt.startup.metadata.name, spec: attempt.spec, template: attempt.template,
       outputs: outputViews(this.#o.caches.outputs.list(attempt.namespace), attempt.startup.metadata.uid),
@@ -220,28 +234,16 @@ export class Gateway {
       }
       return result.input;
     });
-    input.catch(() => this.#inputs.delete(attempt.job.uid));
-    this.#inputs.set(attempt.job.uid, input);
-    // Attempts in flight are at most the factory's task limit; older entries are long done.
-    for (const uid of this.#inputs.keys()) {
-      if (this.#inputs.size <= MAX_CACHED_INPUTS) break;
-      this.#inputs.delete(uid);
-    }
+    // A failed read is tried again on the next ask.
+    input.catch(() => { if (state.input === input) state.input = undefined; });
+    state.input = input;
     return input;
   }
 
   #observe(attempt: Attempt, provider: string, call: { latencyMs: number; costMicros: number }): void {
-    let byProvider = this.#calls.get(attempt.job.uid);
-    if (!byProvider) {
-      this.#calls.set(attempt.job.uid, (byProvider = new Map()));
-      // An attempt that never reports (its pod killed) leaves its entry: the oldest go first.
-      for (const uid of this.#calls.keys()) {
-        if (this.#calls.size <= MAX_CACHED_INPUTS) break;
-        this.#calls.delete(uid);
-      }
-    }
-    const sum = byProvider.get(provider) ?? { calls: 0, latencyMs: 0, costMicros: 0 };
-    byProvider.set(provider, { calls: sum.calls + 1, latencyMs: sum.latencyMs + call.latencyMs, costMicros: sum.costMicros + call.costMicros });
+    const { calls } = this.#state(attempt);
+    const sum = calls.get(provider) ?? { calls: 0, latencyMs: 0, costMicros: 0 };
+    calls.set(provider, { calls: sum.calls + 1, latencyMs: sum.latencyMs + call.latencyMs, costMicros: sum.costMicros + call.costMicros });
   }
 
   /**
@@ -251,8 +253,7 @@ export class Gateway {
    * gateway saw no call to is left out: the evidence is what passed through the gateway.
    */
   #learn(attempt: Attempt, tried: unknown, stored: { provider: string; quality: number } | undefined): void {
-    const calls = this.#calls.get(attempt.job.uid);
-    this.#calls.delete(attempt.job.uid);
+    const calls = this.#attempts.get(attempt.job.uid)?.calls;
     if (!calls) return;
     for (const t of triesOf(tried)) {
       const measured = calls.get(t.provider);
@@ -266,13 +267,13 @@ export class Gateway {
   /** The review's verdict on each work item goes into the score of the codegen task that implemented it. */
   async #judgeCode(attempt: Attempt, input: TaskInput, review: TaskOutput<'review'>): Promise<void> {
     const outputs = outputViews(this.#o.caches.outputs.list(attempt.namespace), attempt.startup.metadata.uid);
-    for (const dependency of dependenciesOf(input, 'codegen')) {
+    await Promise.all(dependenciesOf(input, 'codegen').map(async (dependency) => {
       const verdict = review.items.find((i) => i.workItem === implementedWorkItem(dependency))?.verdict;
       const view = outputs.get(dependency.name);
       const annotations = verdict && view ? reviewedAnnotations(view, verdict) : undefined;
-      if (!annotations) continue;
+      if (!annotations) return;
       await this.#o.client.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: attempt.namespace, name: outputConfigMapName(dependency.name) }, { metadata: { annotations } });
-    }
+    }));
   }
 
   async #readContext(namespace: string): Promise<Map<string, ContextEntry[]>> {
@@ -336,7 +337,7 @@ export class Gateway {
     // the output again is idempotent), so an attempt that exits 0 has its insights shared too.
     await this.#recordContext(startup, attempt.job.task, extractInsights(type, attempt.job.task, output as never, input.dependencies.length === 0));
     this.#learn(attempt, report.tried, { provider: String(report.provider ?? ''), quality });
-    this.#inputs.delete(attempt.job.uid);
+    this.#attempts.delete(attempt.job.uid);
     sendJson(res, 200, { stored: configMap.metadata.name });
   }
 
@@ -354,10 +355,9 @@ export class Gateway {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    // A budget stop says nothing about the provider; the attempt's calls are forgotten.
-    if (kind === 'budget' || kind === 'revoked') this.#calls.delete(attempt.job.uid);
-    else this.#learn(attempt, report.tried, undefined);
-    this.#inputs.delete(attempt.job.uid);
+    // A budget stop or a revoked token says nothing about the providers.
+    if (kind !== 'budget' && kind !== 'revoked') this.#learn(attempt, report.tried, undefined);
+    this.#attempts.delete(attempt.job.uid);
     sendJson(res, 200, { recorded: reason });
   }
 }
