@@ -131,14 +131,4 @@ describe('rankProviders', () => {
     expect(rankProviders([], 'review', mulberry32(1), t0).order).toEqual([]);
     expect(rankProviders([{ name: 'only', prices: perM(0, 0) }], 'review', mulberry32(1), t0).order).toEqual(['only']);
   });
-
-  it('decides among ten providers in well under a millisecond', () => {
-    const rng = mulberry32(11);
-    const ten: RouteOption[] = Array.from({ length: 10 }, (_, i) => ({ name: `p${i}`, prices: perM(i + 1, 3 * (i + 1)), stats: measured(0.6 + 0.03 * i, 1000 * (i + 1)) }));
-    for (let i = 0; i < 500; i++) rankProviders(ten, 'codegen', rng, t0, policy);
-    const started = performance.now();
-    for (let i = 0; i < 2000; i++) rankProviders(ten, 'codegen', rng, t0, policy);
-    // 0.25 ms on average, far above what it takes (about 10 µs), so a loaded machine does not fail it.
-    expect((performance.now() - started) / 2000).toBeLessThan(0.25);
-  });
 });
