@@ -91,9 +91,8 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 /** Deletes what a run made: its Startups, AIProviders, the operator's namespace and the template. */
 export async function cleanupRun(client: KubeClient, run: string, namespace: string, template: string): Promise<void> {
   for (const kind of ['Startup', 'AIProvider']) {
-    for (const o of (await client.list('startupfactory.dev/v1alpha1', kind, { labelSelector: `${RUN_LABEL}=${run}` })).items) {
-      await client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name! });
-    }
+    const { items } = await client.list('startupfactory.dev/v1alpha1', kind, { labelSelector: `${RUN_LABEL}=${run}` });
+    await Promise.all(items.map((o) => client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name! })));
   }
   await client.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
   await client.delete({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'StartupTemplate', name: template });

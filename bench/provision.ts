@@ -13,9 +13,8 @@ import type { KubeObject } from '../src/kube/client.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import { parseOperatorConfig } from '../src/operator/config.ts';
-import { benchCluster, fmtS as fmt, pct } from './_setup.ts';
+import { RUN_LABEL, benchCluster, cleanupRun, fmtS as fmt, pct } from './_setup.ts';
 
-const RUN_LABEL = 'bench.startupfactory.dev/run';
 const run = `b${Date.now().toString(36)}`;
 
 // BENCH_LOG_LEVEL=debug shows the operator's own log (JSON on stdout).
@@ -97,10 +96,7 @@ try {
   stop.abort();
   await running;
   await watcher.stop();
-  const startups = await client.list('startupfactory.dev/v1alpha1', 'Startup', { labelSelector: `${RUN_LABEL}=${run}` });
-  await Promise.all(startups.items.map((s) => client.delete({ apiVersion: s.apiVersion, kind: s.kind, name: s.metadata.name! })));
-  await client.delete({ apiVersion: 'v1', kind: 'Namespace', name: config.namespace });
-  await client.delete({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'StartupTemplate', name: template });
+  await cleanupRun(client, run, config.namespace, template);
   // Garbage collection takes the namespaces (and the node ports their Services hold): wait,
   // so a following run starts from a clean cluster.
   const cleanupStarted = performance.now();
