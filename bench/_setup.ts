@@ -60,7 +60,7 @@ export async function withOperator<T>(
   flags: string[], body: (operator: Operator) => Promise<T>,
 ): Promise<T> {
   const config = parseOperatorConfig([
-    '--namespace', bench.namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--log-level', 'silent', '--gateway-port', String(bench.gatewayPort),
+    '--namespace', bench.namespace, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1', '--log-level', 'silent', '--gateway-port', String(bench.gatewayPort),
     '--startup-selector', `${RUN_LABEL}=${bench.run}`, '--max-active-startups', '20', '--capacity-cpu', '1000', '--capacity-memory', '1Ti', '--leader-elect=false',
     ...flags,
   ], {});

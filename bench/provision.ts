@@ -22,7 +22,7 @@ const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'debug' | u
 const { kc, client, template } = await benchCluster(run);
 
 const config = parseOperatorConfig([
-  '--namespace', `sf-bench-${run}`, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--log-level', 'silent',
+  '--namespace', `sf-bench-${run}`, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1', '--log-level', 'silent',
   '--startup-selector', `${RUN_LABEL}=${run}`, '--max-active-startups', '100', '--capacity-cpu', '1000', '--capacity-memory', '1Ti',
   '--node-port-range', '30100-30299', '--workers', '4',
 ], {});

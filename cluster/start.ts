@@ -17,15 +17,30 @@ async function start(): Promise<number> {
     process.env.KUBECONFIG = await clusterUp(log);
   }
   await installProject(loadKubeConfig(), { fieldManager: 'startup-factory-dev', builtinTemplates: true });
-  log(`CRDs and built-in templates installed. In another shell:
+  const args = process.argv.slice(2);
+  // Locally there is one operator, so no Lease to wait for unless asked.
+  if (!external && !args.some((a) => a.startsWith('--leader-elect'))) args.push('--leader-elect=false');
+  // The dashboard of a developer's own operator: on loopback, so it needs no token.
+  if (!args.some((a) => a.startsWith('--dashboard-auth'))) args.push('--dashboard-auth=none', '--dashboard-address=127.0.0.1');
+  const port = flagValue(args, '--dashboard-port') ?? process.env.SF_DASHBOARD_PORT ?? '8082';
+  const address = flagValue(args, '--dashboard-address') ?? '127.0.0.1';
+  log(`CRDs and built-in templates installed. The dashboard: http://${address}:${port}/
+In another shell:
     export KUBECONFIG=${process.env.KUBECONFIG ?? '<in-cluster>'}${external ? '' : ` PATH=${binDir()}:$PATH`}
     kubectl apply -f examples/aiprovider-offline.yaml -f examples/startup-fintech.yaml
     kubectl get su -w                     # Queued -> Provisioning -> Running (TASKS n/m) -> Succeeded
     npx startup-factory export test-startup --out /tmp/test-startup   # the scaffold and the plan`);
-  // Locally there is one operator, so no Lease to wait for unless asked.
-  const args = process.argv.slice(2);
-  if (!external && !args.some((a) => a.startsWith('--leader-elect'))) args.push('--leader-elect=false');
   return main(['operator', ...args]);
+}
+
+/** `--flag value` or `--flag=value`, the last one winning as parseArgs has it. */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  let value: string | undefined;
+  args.forEach((a, i) => {
+    if (a === flag) value = args[i + 1];
+    else if (a.startsWith(`${flag}=`)) value = a.slice(flag.length + 1);
+  });
+  return value;
 }
 
 start().then(

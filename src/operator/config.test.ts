@@ -23,3 +23,21 @@ describe('parseOperatorConfig: the response cache', () => {
     expect(help).toMatch(/--cache-max-bytes\s+SF_CACHE_MAX_BYTES\s+.*\(default 67108864\)/);
   });
 });
+
+describe('parseOperatorConfig: the dashboard', () => {
+  it('asks for a token by default, on the bind address', () => {
+    expect(parseOperatorConfig([], {})).toMatchObject({ dashboardPort: 8082, dashboardAuth: 'token', bindAddress: '0.0.0.0' });
+  });
+
+  it('serves without auth only on loopback', () => {
+    expect(parseOperatorConfig(['--dashboard-auth=none', '--dashboard-address=127.0.0.1'], {})).toMatchObject({ dashboardAuth: 'none' });
+    expect(parseOperatorConfig(['--dashboard-auth=none', '--bind-address=::1'], {})).toMatchObject({ dashboardAuth: 'none' });
+    expect(() => parseOperatorConfig(['--dashboard-auth=none'], {})).toThrow(/^--dashboard-auth: none serves every startup to whoever reaches 0\.0\.0\.0/);
+    expect(() => parseOperatorConfig(['--dashboard-auth=none', '--dashboard-address=10.0.0.7'], {})).toThrow(/^--dashboard-auth: /);
+  });
+
+  it('can be turned off, and refuses an unknown mode naming the flag', () => {
+    expect(parseOperatorConfig([], { SF_DASHBOARD_AUTH: 'off' })).toMatchObject({ dashboardAuth: 'off' });
+    expect(() => parseOperatorConfig(['--dashboard-auth=basic'], {})).toThrow(/^--dashboard-auth: /);
+  });
+});

@@ -29,7 +29,10 @@ const optionTable = {
   'min-quality': { env: 'SF_MIN_QUALITY', type: 'string', default: '0.6', help: 'a task answer scoring below this (its type\'s rubric, 0 to 1) is asked of another provider too, and the better one is kept' },
   'quality-retries': { env: 'SF_QUALITY_RETRIES', type: 'string', default: '1', help: 'how many more providers a task asks after an answer below --min-quality (each a call against the budget); 0 keeps the first valid answer' },
   'label-leader-pod': { env: 'SF_LABEL_LEADER_POD', type: 'string', default: 'false', help: 'label this pod (named by --identity) startupfactory.dev/leader=true while it leads, for the gateway Service' },
-  'metrics-port': { env: 'SF_METRICS_PORT', type: 'string', default: '8080', help: 'port for /metrics, /healthz, /readyz and the dashboard' },
+  'metrics-port': { env: 'SF_METRICS_PORT', type: 'string', default: '8080', help: 'port for /metrics, /healthz and /readyz' },
+  'dashboard-port': { env: 'SF_DASHBOARD_PORT', type: 'string', default: '8082', help: 'port of the web dashboard and its JSON API under /api/ (every replica serves it, from its informer caches)' },
+  'dashboard-address': { env: 'SF_DASHBOARD_ADDRESS', type: 'string', help: 'address the dashboard listens on (default: --bind-address)' },
+  'dashboard-auth': { env: 'SF_DASHBOARD_AUTH', type: 'string', default: 'token', help: 'token: only a bearer token the API server accepts (TokenReview) whose user may list Startups (SubjectAccessReview); none: anyone who reaches it, allowed only on a loopback --dashboard-address; off: no dashboard' },
   'bind-address': { env: 'SF_BIND_ADDRESS', type: 'string', default: '0.0.0.0', help: 'address the HTTP servers listen on' },
   'leader-elect': { env: 'SF_LEADER_ELECT', type: 'string', default: 'true', help: 'hold a coordination.k8s.io Lease so only one replica reconciles' },
   'lease-name': { env: 'SF_LEASE_NAME', type: 'string', default: 'startup-factory-leader', help: 'name of the leader-election Lease' },
@@ -73,6 +76,9 @@ const configSchema = z.object({
   qualityRetries: intString(0, 8),
   labelLeaderPod: boolString,
   metricsPort: intString(0, 65535),
+  dashboardPort: intString(0, 65535),
+  dashboardAddress: z.string().min(1).optional(),
+  dashboardAuth: z.enum(['token', 'none', 'off']),
   bindAddress: z.string().min(1),
   leaderElect: boolString,
   leaseName: z.string().min(1),
@@ -83,7 +89,17 @@ const configSchema = z.object({
   apiQps: z.coerce.number().positive(),
   apiBurst: intString(1, 100_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+}).superRefine((c, ctx) => {
+  // An open dashboard anyone on the network reaches would show every startup's plan and spend.
+  // `kubectl port-forward` still reaches loopback inside a pod, so a cluster can use it too.
+  if (c.dashboardAuth === 'none' && !isLoopback(c.dashboardAddress ?? c.bindAddress)) {
+    ctx.addIssue({ code: 'custom', path: ['dashboardAuth'], message: `none serves every startup to whoever reaches ${c.dashboardAddress ?? c.bindAddress}; use it with --dashboard-address=127.0.0.1 (kubectl port-forward reaches loopback), or keep token` });
+  }
 });
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
+}
 
 export type OperatorConfig = z.infer<typeof configSchema>;
 

@@ -2,6 +2,10 @@ import { API_GROUP_VERSION, type AIProvider } from '../api/index.ts';
 import { setupProviderController } from '../controller/provider-controller.ts';
 import { setupStartupController, startupInformers, type StartupControllerHandle } from '../controller/startup-controller.ts';
 import { setupTemplateController } from '../controller/template-controller.ts';
+import { TokenAuthorizer, openAccess } from '../dashboard/auth.ts';
+import { StartupDetails } from '../dashboard/details.ts';
+import { DashboardFeed } from '../dashboard/feed.ts';
+import { DashboardServer } from '../dashboard/server.ts';
 import { budgetView } from '../gateway/budget.ts';
 import { ProviderKeys } from '../gateway/keys.ts';
 import { LEDGER_LABEL, LedgerStore, type LedgerConfigMap } from '../gateway/ledger-store.ts';
@@ -29,6 +33,8 @@ export type Operator = {
   ledger: LedgerStore;
   /** Mints and checks task tokens. */
   keyring: TokenKeyring;
+  /** Served on every replica, unless --dashboard-auth=off. */
+  dashboard: DashboardServer | undefined;
   /** Runs until SIGTERM (exit code 0) or a lost Lease (1). */
   run(): Promise<number>;
 };
@@ -88,9 +94,25 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   const usage = setupUsageStatusController(manager, { startups: shared.startups, ledger, clock });
   changed.push(pipeline.usageChanged, usage.changed);
 
+  let dashboard: DashboardServer | undefined;
+  if (config.dashboardAuth !== 'off') {
+    // Viewers' reads and token reviews get a limiter of their own: a busy page never delays a reconcile.
+    const dashboardClient = new KubeClient(client.kubeConfig, { qps: 20, burst: 40, metrics: manager.metrics, clock });
+    dashboard = new DashboardServer({
+      host: config.dashboardAddress ?? config.bindAddress, port: config.dashboardPort, authMode: config.dashboardAuth,
+      feed: new DashboardFeed({ startups: shared.startups, templates: shared.templates, providers, clock }),
+      details: new StartupDetails({ client: dashboardClient, clock }),
+      startup: (name) => shared.startups.get(name),
+      analytics: { report: () => ({ by: 'industry', unit: 'startups', granularity: 'day', since: '', until: '', groups: [], series: [] }) },
+      authorizer: config.dashboardAuth === 'none' ? openAccess : new TokenAuthorizer({ client: dashboardClient, clock }),
+      logger: manager.logger.child({ component: 'dashboard' }), clock,
+    });
+    manager.replicaRunnable(dashboard);
+  }
+
   manager.leaderRunnable(gateway);
   manager.leaderRunnable(stats);
   const label = config.labelLeaderPod ? leaderPodLabel(client, config.namespace, manager.identity, manager.logger) : undefined;
   if (label) manager.leaderRunnable(label);
-  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, keyring, run: async () => { await label?.clear(); return manager.run(); } };
+  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, keyring, dashboard, run: async () => { await label?.clear(); return manager.run(); } };
 }

@@ -8,6 +8,7 @@ import {
   OUTPUT_PROVIDER_ANNOTATION, OUTPUT_QUALITY_ANNOTATION, OUTPUT_REVIEW_VERDICT_ANNOTATION, OUTPUT_RUBRIC_QUALITY_ANNOTATION, OUTPUT_WORK_ITEMS_ANNOTATION,
   TASK_LABEL, outputConfigMapName,
 } from './names.ts';
+import type { PlanDocument } from './plan.ts';
 import type { OutputView } from './state.ts';
 
 /** Past this, the Markdown rendering is left out: the ConfigMap must stay under the API server's 1 MiB limit. */
@@ -88,6 +89,29 @@ export function outputViews(configMaps: readonly KubeObject[], startupUid: strin
     if (view) outputs.set(view.name, view);
   }
   return outputs;
+}
+
+/**
+ * The pipeline's stored outputs as plan documents, in the order the pipeline produced them,
+ * but only those of this Startup: an earlier one of the same name may have left some
+ * behind while its namespace goes away.
+ */
+export function planDocuments(configMaps: readonly (KubeObject & { data?: Record<string, string> })[], startupUid: string | undefined): PlanDocument[] {
+  return configMaps
+    .filter(ownedBy(startupUid))
+    .flatMap((cm) => {
+      const view = outputView(cm);
+      return view ? [{ cm, view }] : [];
+    })
+    .sort((a, b) => (a.view.finishedAt ?? '').localeCompare(b.view.finishedAt ?? '') || a.view.name.localeCompare(b.view.name))
+    .map(({ cm, view }) => ({
+      task: view.name,
+      json: cm.data?.[OUTPUT_JSON_KEY] ?? '{}',
+      markdown: cm.data?.[OUTPUT_MARKDOWN_KEY] ?? '',
+      provider: view.provider ?? '',
+      model: view.model ?? '',
+      quality: view.quality?.toFixed(3) ?? '',
+    }));
 }
 
 /**

@@ -13,12 +13,15 @@ import { HttpServer } from '../observability/http.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 
-/** Something that runs only on the leader (besides controllers): started on election, stopped before the Lease is released. */
-export interface LeaderRunnable {
+/** Work the manager starts and stops with itself. */
+export interface Runnable {
   name: string;
   start(): void | Promise<void>;
   stop(deadlineMs: number): Promise<void>;
 }
+
+/** Runs only on the leader (besides controllers): started on election, stopped before the Lease is released. */
+export type LeaderRunnable = Runnable;
 
 /** The settings the runtime itself reads; the operator's configuration carries these and more. */
 export type ManagerConfig = {
@@ -73,6 +76,7 @@ export class Manager {
   private readonly informers: Informer<KubeObject>[] = [];
   private readonly controllers: Controller[] = [];
   private readonly runnables: LeaderRunnable[] = [];
+  private readonly replicaRunnables: Runnable[] = [];
   private readonly stopSignal = new AbortController();
   private leaderStarted = false;
   private stopping: Promise<void> | undefined;
@@ -121,6 +125,15 @@ export class Manager {
     return controller;
   }
 
+  /**
+   * Registers work every replica runs from start to shutdown (the dashboard, which reads
+   * the informers a standby keeps warm too). It starts once the HTTP server listens; a
+   * start that throws ends `run`, as a port already taken should.
+   */
+  replicaRunnable(runnable: Runnable): void {
+    this.replicaRunnables.push(runnable);
+  }
+
   /** Registers other leader-only work (a scheduler, a budget window timer...). */
   leaderRunnable(runnable: LeaderRunnable): void {
     this.runnables.push(runnable);
@@ -149,6 +162,12 @@ export class Manager {
     const address = await this.http.listen();
     this.logger.info({ address: `${address.address}:${address.port}`, identity: this.identity }, 'operator starting');
     for (const informer of this.informers) informer.start();
+    try {
+      for (const r of this.replicaRunnables) await r.start();
+    } catch (err) {
+      await this.shutdownRest();
+      throw err;
+    }
     const synced = Promise.all(this.informers.map((i) => i.waitForSync()));
     let exitCode = 0;
     // The Lease, the ledgers and the gateway's key live there.
@@ -223,6 +242,7 @@ export class Manager {
   }
 
   private async shutdownRest(): Promise<void> {
+    await Promise.all(this.replicaRunnables.map((r) => r.stop(this.shutdownDeadlineMs).catch((err: unknown) => this.logger.warn({ err, runnable: r.name }, 'runnable did not stop cleanly'))));
     await Promise.all(this.informers.map((i) => i.stop()));
     // Events still queued get a short grace; they must never hold the process up.
     let timer: unknown;

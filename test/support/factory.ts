@@ -71,7 +71,7 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
   const namespace = uniqueName('sf-op');
   const gatewayPort = await freePort();
   const operatorFlags = [
-    '--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1',
+    '--namespace', namespace, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1',
     '--startup-selector', `${RUN_LABEL}=${run}`, ...flags,
   ];
   const config = parseOperatorConfig([...operatorFlags, '--gateway-port', String(gatewayPort), '--log-level', 'silent'], {});

@@ -2,8 +2,8 @@ import { CoreV1Api, CustomObjectsApi, type V1ConfigMap } from '@kubernetes/clien
 import { parseArgs } from 'node:util';
 import { API_GROUP, API_VERSION, startupNamespace } from '../../api/index.ts';
 import type { KubeObject } from '../../kube/client.ts';
-import { OUTPUT_JSON_KEY, OUTPUT_LABEL, OUTPUT_MARKDOWN_KEY } from '../../pipeline/names.ts';
-import { outputView, ownedBy } from '../../pipeline/outputs.ts';
+import { OUTPUT_LABEL } from '../../pipeline/names.ts';
+import { planDocuments } from '../../pipeline/outputs.ts';
 import { codeSummary, exportTree } from '../../pipeline/code.ts';
 import type { PlanDocument } from '../../pipeline/plan.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     // The manifest names the chunks: read exactly those, not whatever else matches a label.
     const chunks = await Promise.all(readManifest(manifestMap).configMaps.map(read));
     const scaffold = unpackConfigMaps([manifestMap, ...chunks]);
-    const { tree, code, plan } = exportTree(scaffold, await planDocuments(api, custom, startup, namespace));
+    const { tree, code, plan } = exportTree(scaffold, await readPlanDocuments(api, custom, startup, namespace));
     await writeTree(tree, parsed.values.out);
     const generated = code.items.length > 0 ? `, ${codeSummary(code)}` : '';
     const planned = plan.size > 0 ? `, the plan in ${plan.size} files under docs/plan/` : '';
@@ -76,12 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/**
- * The pipeline's stored outputs, in the order the pipeline produced them, but only those
- * of this Startup: an earlier one of the same name may have left some behind while its
- * namespace goes away.
- */
-async function planDocuments(api: CoreV1Api, custom: CustomObjectsApi, startup: string, namespace: string): Promise<PlanDocument[]> {
+/** The pipeline's stored outputs of this Startup (by its uid), as plan documents. */
+async function readPlanDocuments(api: CoreV1Api, custom: CustomObjectsApi, startup: string, namespace: string): Promise<PlanDocument[]> {
   let uid: string | undefined;
   try {
     const object = await custom.getClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: 'startups', name: startup }) as { metadata?: { uid?: string } };
@@ -90,20 +86,5 @@ async function planDocuments(api: CoreV1Api, custom: CustomObjectsApi, startup: 
     if (!isNotFound(err)) throw new CliError(`reading Startup ${startup}: ${(err as Error).message.split('\n')[0]}`);
   }
   const list = await api.listNamespacedConfigMap({ namespace, labelSelector: `${OUTPUT_LABEL}=true` });
-  return list.items
-    .map((cm) => ({ ...cm, apiVersion: 'v1', kind: 'ConfigMap', metadata: cm.metadata ?? {} }) as KubeObject & V1ConfigMap)
-    .filter(ownedBy(uid))
-    .flatMap((cm) => {
-      const view = outputView(cm);
-      return view ? [{ cm, view }] : [];
-    })
-    .sort((a, b) => (a.view.finishedAt ?? '').localeCompare(b.view.finishedAt ?? '') || a.view.name.localeCompare(b.view.name))
-    .map(({ cm, view }) => ({
-      task: view.name,
-      json: cm.data?.[OUTPUT_JSON_KEY] ?? '{}',
-      markdown: cm.data?.[OUTPUT_MARKDOWN_KEY] ?? '',
-      provider: view.provider ?? '',
-      model: view.model ?? '',
-      quality: view.quality?.toFixed(3) ?? '',
-    }));
+  return planDocuments(list.items.map((cm) => ({ ...cm, apiVersion: 'v1', kind: 'ConfigMap', metadata: cm.metadata ?? {} }) as KubeObject & { data?: Record<string, string> }), uid);
 }

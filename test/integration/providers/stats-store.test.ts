@@ -55,7 +55,7 @@ const sample = (i: number): Sample => ({ success: i % 7 !== 3, quality: i % 7 ==
 
 beforeAll(async () => {
   // The AIProvider controller alone, watching this file's providers: the other status writer.
-  const config = parseOperatorConfig(['--namespace', namespace, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--leader-elect', 'false', '--log-level', 'silent'], {});
+  const config = parseOperatorConfig(['--namespace', namespace, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1', '--leader-elect', 'false', '--log-level', 'silent'], {});
   const manager = new Manager({ config, kubeConfig: kubeConfig(), logger, metrics: new Metrics({ defaultMetrics: false }), shutdownDeadlineMs: 5_000 });
   setupProviderController(manager, manager.informer<AIProvider>({ apiVersion: API_GROUP_VERSION, kind: 'AIProvider', labelSelector: `${RUN_LABEL}=${run}` }), namespace);
   const abort = new AbortController();

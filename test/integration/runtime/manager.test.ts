@@ -13,7 +13,7 @@ const { client, ns } = namespaceFixture('rt-manager');
 describe('Manager', () => {
   it('serves readiness and metrics, reconciles as leader, and on stop finishes work and releases the Lease', async () => {
     const lease = uniqueName('mgr-lease');
-    const config = parseOperatorConfig(['--namespace', ns.name, '--lease-name', lease, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--identity', 'test-manager'], {});
+    const config = parseOperatorConfig(['--namespace', ns.name, '--lease-name', lease, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1', '--identity', 'test-manager'], {});
     const manager = new Manager({ config, kubeConfig: kubeConfig(), logger });
     const reconciled: string[] = [];
     const informer = manager.informer({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, labelSelector: 'suite=manager' });
@@ -42,7 +42,7 @@ describe('Manager', () => {
 
   it('stops its controllers and ends with exit code 1 when another holder takes the Lease', async () => {
     const lease = uniqueName('mgr-lease');
-    const config = parseOperatorConfig(['--namespace', ns.name, '--lease-name', lease, '--metrics-port', '0', '--bind-address', '127.0.0.1', '--identity', 'victim'], {});
+    const config = parseOperatorConfig(['--namespace', ns.name, '--lease-name', lease, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1', '--identity', 'victim'], {});
     const manager = new Manager({ config, kubeConfig: kubeConfig(), logger, lease: { durationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 } });
     let reconciles = 0;
     const controller = manager.controller({ name: 'ticker', reconcile: async () => { reconciles++; return { requeueAfter: 100 }; } });
