@@ -94,7 +94,7 @@ describe('helm chart', () => {
   });
 
   it('values.schema.json refuses unknown keys at every level', async () => {
-    for (const set of ['foo=bar', 'operator.foo=bar', 'image.digest=sha256:0', 'operator.leaderElection.ttl=15', 'ports.dashboard=9090']) {
+    for (const set of ['foo=bar', 'operator.foo=bar', 'image.digest=sha256:0', 'operator.leaderElection.ttl=15', 'ports.admin=9090']) {
       const res = await helmTemplate(release, namespace, ['--set', set]);
       expect(res.code, set).not.toBe(0);
       expect(res.stderr, set).toMatch(/additional propert(y|ies) '[a-z]+' not allowed/);
@@ -139,12 +139,16 @@ describe('RBAC', () => {
     const verbs = [...grants.values()].flat();
     for (const forbidden of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(verbs).not.toContain(forbidden);
     expect(grants.get('/secrets')?.sort()).toEqual(['create', 'get', 'list', 'patch', 'watch']);
-    // Only to label its own pod as the leader, in the release namespace.
-    expect(grants.get('/pods')).toEqual(['patch']);
+    // Patched only to label its own pod as the leader, in the release namespace; listed for the dashboard.
+    expect(grants.get('/pods')?.sort()).toEqual(['list', 'patch']);
     expect(rulesOf('Role').find((r) => r.resources?.includes('pods'))?.verbs).toEqual(['patch']);
+    expect(grants.get('/persistentvolumeclaims')).toEqual(['list']);
     expect(grants.get('batch/jobs')?.sort()).toEqual(['create', 'get', 'list', 'patch', 'watch']);
     expect(grants.get('/nodes')?.sort()).toEqual(['get', 'list', 'watch']);
-    expect(grants.get('events.k8s.io/events')?.sort()).toEqual(['create', 'patch']);
+    expect(grants.get('events.k8s.io/events')?.sort()).toEqual(['create', 'list', 'patch']);
+    // The dashboard's viewer check, and nothing else of the auth APIs.
+    expect(grants.get('authentication.k8s.io/tokenreviews')).toEqual(['create']);
+    expect(grants.get('authorization.k8s.io/subjectaccessreviews')).toEqual(['create']);
     expect(grants.get('coordination.k8s.io/leases')?.sort()).toEqual(['create', 'get', 'update']);
     expect(grants.get('startupfactory.dev/startups/finalizers')).toEqual(['update']);
     // Objects garbage collection removes with their Startup are never deleted by the operator.
@@ -160,6 +164,20 @@ describe('RBAC', () => {
       expect(grants.get(`startupfactory.dev/${kind}`)?.sort(), kind).toEqual(['get', 'list', 'watch']);
       expect(grants.get(`startupfactory.dev/${kind}/status`)?.sort(), kind).toEqual(['get', 'patch', 'update']);
     }
+  });
+
+  it('leaves the dashboard\'s rights out with the dashboard, and its token reviews out when it asks for none', async () => {
+    const rules = async (set: string[]) => {
+      const res = await helmTemplate(release, namespace, set.flatMap((s) => ['--set', s]));
+      expect(res.code, res.stderr).toBe(0);
+      return parseManifests(res.stdout).filter((m) => m.kind === 'ClusterRole').flatMap((m) => (m as unknown as { rules: { resources?: string[] }[] }).rules);
+    };
+    const off = await rules(['dashboard.enabled=false']);
+    expect(off.flatMap((r) => r.resources ?? [])).not.toContain('tokenreviews');
+    expect(off.flatMap((r) => r.resources ?? [])).not.toContain('persistentvolumeclaims');
+    const open = await rules(['dashboard.auth=none']);
+    expect(open.flatMap((r) => r.resources ?? [])).not.toContain('tokenreviews');
+    expect(open.flatMap((r) => r.resources ?? [])).toContain('persistentvolumeclaims');
   });
 
   it('binds the roles to the operator ServiceAccount, the Role in the release namespace only', () => {
@@ -198,6 +216,7 @@ describe('Deployment', () => {
     expect(container().ports).toEqual([
       { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
       { name: 'gateway', containerPort: 8081, protocol: 'TCP' },
+      { name: 'dashboard', containerPort: 8082, protocol: 'TCP' },
     ]);
     const fieldRef = (name: string) => container().env.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
     expect(fieldRef('POD_NAME')).toBe('metadata.name');
@@ -220,7 +239,7 @@ describe('Deployment', () => {
     const services = manifests.filter((m) => m.kind === 'Service') as Service[];
     const main = services.find((s) => !s.metadata.name.endsWith('-gateway'))!;
     const gateway = services.find((s) => s.metadata.name.endsWith('-gateway'))!;
-    expect(main.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([['metrics', 8080, 'metrics'], ['dashboard', 80, 'metrics']]);
+    expect(main.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([['metrics', 8080, 'metrics'], ['dashboard', 80, 'dashboard']]);
     expect(gateway.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([['gateway', 8081, 'gateway']]);
     expect(gateway.spec.selector).toMatchObject({ 'app.kubernetes.io/name': 'startup-factory', 'startupfactory.dev/leader': 'true' });
     const env = (name: string) => container().env.find((e) => e.name === name)?.value;

@@ -51,6 +51,10 @@ async function podLog(pod: string): Promise<string> {
   return res.stdout;
 }
 
+let metricsPort: number;
+let gatewayPort: number;
+let dashboardPort: number;
+
 const conditionOf = (obj: { status?: { conditions?: Condition[] } }, type: string) => obj.status?.conditions?.find((c) => c.type === type);
 
 beforeAll(async () => {
@@ -59,12 +63,12 @@ beforeAll(async () => {
   const builtin = parseManifests(await readFile(join(chartPath, 'files', 'builtin-templates', 'reactnext.yaml'), 'utf8'))[0]!;
   const created = await kubectl(['create', '-f', '-'], { input: stringify({ ...builtin, metadata: { name: template } }) });
   expect(created.code, created.stderr).toBe(0);
-  const [metricsPort, gatewayPort] = [await freePort(), await freePort()];
+  [metricsPort, gatewayPort, dashboardPort] = [await freePort(), await freePort(), await freePort()];
   const res = await helm([
     'install', release, chartPath, '--namespace', namespace, '--skip-crds', '--wait', '--timeout', '120s',
     // One replica: replicas of one Deployment would share the host's ports under the pod runner.
     '--set', 'replicaCount=1',
-    '--set', `ports.metrics=${metricsPort}`, '--set', `ports.gateway=${gatewayPort}`,
+    '--set', `ports.metrics=${metricsPort}`, '--set', `ports.gateway=${gatewayPort}`, '--set', `ports.dashboard=${dashboardPort}`,
     // Pods here share the host's loopback and no cluster DNS resolves the gateway Service: point task Jobs at it directly.
     '--set', `operator.pipeline.gatewayUrl=http://127.0.0.1:${gatewayPort}`,
     // Manage only this test's Startups, from a node port range no other test uses.
@@ -119,6 +123,20 @@ describe('helm install', () => {
       ['startup', startup], (s) => s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed', 'the pipeline to finish', 150_000,
     );
     expect(done.status).toMatchObject({ phase: 'Succeeded' });
+  });
+
+  it('serves the dashboard under the chart RBAC: it reviews tokens and reads what a Startup\'s page shows', async () => {
+    expect((await kubectl(['create', 'serviceaccount', 'stranger', '-n', namespace])).code).toBe(0);
+    const token = async (sa: string) => (await kubectl(['create', 'token', sa, '-n', namespace])).stdout.trim();
+    const page = (t: string) => fetch(`http://127.0.0.1:${dashboardPort}/api/startups/${startup}`, { headers: { authorization: `Bearer ${t}` } });
+    // The operator's own ServiceAccount may list Startups; a fresh one may not.
+    const allowed = await page(await token(fullname));
+    expect(allowed.status).toBe(200);
+    const details = await allowed.json() as { problems: string[]; events: unknown[]; objects: { kind: string }[] };
+    expect(details.problems).toEqual([]);
+    expect(details.events.length).toBeGreaterThan(0);
+    expect(details.objects.map((o) => o.kind)).toContain('Pod');
+    expect((await page(await token('stranger'))).status).toBe(403);
   });
 
   it('never hits an RBAC denial', async () => {
