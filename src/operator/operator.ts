@@ -1,3 +1,4 @@
+import { setupAnalytics, type AnalyticsView } from '../analytics/store.ts';
 import { API_GROUP_VERSION, type AIProvider } from '../api/index.ts';
 import { setupProviderController } from '../controller/provider-controller.ts';
 import { setupStartupController, startupInformers, type StartupControllerHandle } from '../controller/startup-controller.ts';
@@ -27,6 +28,8 @@ export type Operator = {
   gateway: Gateway;
   pipeline: PipelineReconciler;
   ledger: LedgerStore;
+  /** Figures per industry, category, template and provider over time, from the analytics ConfigMap (any replica answers). */
+  analytics: AnalyticsView;
   /** Mints and checks task tokens. */
   keyring: TokenKeyring;
   /** Runs until SIGTERM (exit code 0) or a lost Lease (1). */
@@ -87,10 +90,11 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   });
   const usage = setupUsageStatusController(manager, { startups: shared.startups, ledger, clock });
   changed.push(pipeline.usageChanged, usage.changed);
+  const analytics = setupAnalytics(manager, { startups: shared.startups, clock });
 
   manager.leaderRunnable(gateway);
   manager.leaderRunnable(stats);
   const label = config.labelLeaderPod ? leaderPodLabel(client, config.namespace, manager.identity, manager.logger) : undefined;
   if (label) manager.leaderRunnable(label);
-  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, keyring, run: async () => { await label?.clear(); return manager.run(); } };
+  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, analytics, keyring, run: async () => { await label?.clear(); return manager.run(); } };
 }
