@@ -225,7 +225,7 @@ describe('parseAnalytics', () => {
 });
 
 /** `count` startups finishing evenly over the daily retention, their industries, categories and templates drawn from small sets, each with 12 tasks on 3 providers. */
-function factoryHistory(count: number, now: number): AnalyticsState {
+function factoryHistory(count: number, now: number, industry = (i: number) => `industry-${i % 12}`): AnalyticsState {
   let state = emptyAnalytics();
   const span = (DAILY_BUCKETS - 1) * 86_400_000;
   for (let i = 0; i < count; i++) {
@@ -235,7 +235,7 @@ function factoryHistory(count: number, now: number): AnalyticsState {
       usage: { calls: 1, inputTokens: 1000 + j, outputTokens: 2000 + i, costUsd: '0.012345' }, quality: 0.5 + (j % 5) / 10,
     }));
     const s = startup({
-      uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, industry: `industry-${i % 12}`, category: `category-${i % 30}`, template: ['reactnext', 'vuenuxt', 'fluttermobile'][i % 3],
+      uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, industry: industry(i), category: `category-${i % 30}`, template: ['reactnext', 'vuenuxt', 'fluttermobile'][i % 3],
       startedAt: end - 700_000 - (i % 50) * 10_000, completedAt: end, costUsd: '0.148140', tokens: [12_066, 24_000 + 12 * i], tasks,
     });
     state = observeStartup(state, s, at(now + SETTLE_MS));
@@ -251,11 +251,12 @@ describe('size', () => {
     expect(fitToSize(state)).toBe(state);
   });
 
-  it('fitToSize drops the oldest days first when the state would not fit', () => {
-    const state = factoryHistory(200, T0);
-    const limit = Math.floor(serializeAnalytics(state).length * 0.8);
+  it('fitToSize drops the oldest days first when the state would not fit, counting UTF-8 bytes', () => {
+    const state = factoryHistory(200, T0, (i) => `金融科技-${i % 12}`);
+    const bytes = (s: AnalyticsState) => Buffer.byteLength(serializeAnalytics(s));
+    const limit = Math.floor(bytes(state) * 0.8);
     const fitted = fitToSize(state, limit);
-    expect(serializeAnalytics(fitted).length).toBeLessThanOrEqual(limit);
+    expect(bytes(fitted)).toBeLessThanOrEqual(limit);
     expect(fitted.days.length).toBeLessThan(state.days.length);
     expect(fitted.days.at(-1)).toEqual(state.days.at(-1));
     expect(fitted.hours).toEqual(state.hours);

@@ -379,14 +379,15 @@ export function prune(state: AnalyticsState, liveUids: ReadonlySet<string>, now:
  * state when it fits.
  */
 export function fitToSize(state: AnalyticsState, maxBytes = MAX_STATE_BYTES): AnalyticsState {
-  let size = serializeAnalytics(state).length;
+  // Bytes, not characters: the limit is on UTF-8, and an industry may be named in any script.
+  let size = Buffer.byteLength(serializeAnalytics(state));
   if (size <= maxBytes) return state;
   const hours = [...state.hours];
   const days = [...state.days];
   while (size > maxBytes && (days.length > 0 || hours.length > 0)) {
     const dropped = days.length > 0 ? days.shift()! : hours.shift()!;
     // Each bucket is an element of an array: its JSON and a comma.
-    size -= JSON.stringify(dropped).length + 1;
+    size -= Buffer.byteLength(JSON.stringify(dropped)) + 1;
   }
   return { ...state, hours, days };
 }
