@@ -79,8 +79,8 @@ export const HISTOGRAM_FACTOR = 1.1;
 export const SETTLE_MS = 5_000;
 /**
  * What the serialized state may weigh: under the 1 MiB of a ConfigMap with room for its
- * metadata. The caps make it unreachable in practice (see the README's figures);
- * `fitToSize` keeps the promise when they do not.
+ * metadata. The caps keep it far below in practice (1000 startups over 90 days weigh
+ * about 330 KB); `fitToSize` keeps the promise when they do not.
  */
 export const MAX_STATE_BYTES = 900_000;
 

@@ -30,9 +30,10 @@ export type AnalyticsRecorderOptions = {
   cached(): AnalyticsConfigMap | undefined;
   clock: Clock;
   logger: Logger;
-  /** The least time between two writes (default 2 s). */
-  debounceMs?: number;
 };
+
+/** The least time between two writes, and how long a change waits for others to share its pass. */
+const WRITE_INTERVAL_MS = 2_000;
 
 /** The state a ConfigMap holds, parsed once per version of the object (the informer replaces it when it changes). */
 function stateReader(onCorrupt?: (reason: string) => void): (cm: AnalyticsConfigMap | undefined) => AnalyticsState {
@@ -47,7 +48,7 @@ function stateReader(onCorrupt?: (reason: string) => void): (cm: AnalyticsConfig
  * The analytics writer: leader-only, the only writer of the analytics ConfigMap. Each
  * pass folds every Startup of the informer into the state (`observeStartup` counts
  * only what it has not counted), prunes, and writes only when that made a new state,
- * at most once per `debounceMs` however many Startups change. The figures and the keys
+ * at most once per WRITE_INTERVAL_MS however many Startups change. The figures and the keys
  * of what they count are one value in one object, written compare-and-swap on its
  * resourceVersion: a write either lands both or neither, so nothing is counted twice or
  * lost across restarts and failovers; on a conflict the pass is made again on what the
@@ -56,7 +57,6 @@ function stateReader(onCorrupt?: (reason: string) => void): (cm: AnalyticsConfig
 export class AnalyticsRecorder implements LeaderRunnable {
   readonly name = 'analytics';
   readonly #o: AnalyticsRecorderOptions;
-  readonly #debounceMs: number;
   readonly #read: ReturnType<typeof stateReader>;
   #leading = false;
   #state: AnalyticsState = emptyAnalytics();
@@ -74,7 +74,6 @@ export class AnalyticsRecorder implements LeaderRunnable {
 
   constructor(options: AnalyticsRecorderOptions) {
     this.#o = options;
-    this.#debounceMs = options.debounceMs ?? 2_000;
     // Starting over is all that can be done with unreadable figures, but not silently.
     this.#read = stateReader((reason) => options.logger.error({ reason }, 'the analytics ConfigMap is unreadable; counting afresh'));
   }
@@ -90,9 +89,9 @@ export class AnalyticsRecorder implements LeaderRunnable {
     this.#schedule(this.#o.clock.now());
   }
 
-  /** Some Startup changed: a pass within `debounceMs`. */
+  /** Some Startup changed: a pass within WRITE_INTERVAL_MS. */
   changed(): void {
-    this.#schedule(this.#o.clock.now() + this.#debounceMs);
+    this.#schedule(this.#o.clock.now() + WRITE_INTERVAL_MS);
   }
 
   /** Makes the pass a change is waiting for, then stops; the next leader recounts the rest from the Startups. */
@@ -110,10 +109,10 @@ export class AnalyticsRecorder implements LeaderRunnable {
     this.#o.clock.clearTimeout(timer);
   }
 
-  /** A pass at `at` or later: never within `debounceMs` of the last write, nor before a failure's backoff ends. */
+  /** A pass at `at` or later: never within WRITE_INTERVAL_MS of the last write, nor before a failure's backoff ends. */
   #schedule(at: number): void {
     if (!this.#leading) return;
-    const when = Math.max(at, this.#lastWrite + this.#debounceMs, this.#notBefore);
+    const when = Math.max(at, this.#lastWrite + WRITE_INTERVAL_MS, this.#notBefore);
     if (this.#pass) {
       this.#next = Math.min(this.#next ?? Number.POSITIVE_INFINITY, when);
       return;
@@ -170,8 +169,10 @@ export class AnalyticsRecorder implements LeaderRunnable {
       next = prune(next, new Set(startups.map((s) => s.metadata.uid ?? '')), now);
       const fitted = fitToSize(next);
       if (fitted !== next) this.#o.logger.warn({ days: fitted.days.length, hours: fitted.hours.length }, 'analytics outgrew their ConfigMap; dropped the oldest buckets');
-      const settles = startups.map((s) => settlesAt(s, now)?.getTime()).filter((t): t is number => t !== undefined);
-      const due = settles.length > 0 ? Math.min(...settles) : undefined;
+      const due = startups.reduce<number | undefined>((soonest, s) => {
+        const at = settlesAt(s, now)?.getTime();
+        return at === undefined || (soonest !== undefined && soonest <= at) ? soonest : at;
+      }, undefined);
       if (fitted === this.#state) return due;
       try {
         this.#resourceVersion = await this.#put(fitted);
