@@ -113,10 +113,9 @@ export async function run(argv: string[]): Promise<number> {
     found = false;
   }
   const state = parseAnalytics(data, (reason) => process.stderr.write(`startup-factory: ConfigMap ${namespace}/${ANALYTICS_CONFIGMAP} is unreadable (${reason}); showing no figures\n`));
+  // The window as the dashboard's /api/analytics reads `since`, so both print the same report.
   const until = new Date();
-  // `7d` is seven whole buckets: today and the six days before it.
-  const unit = granularity === 'hour' ? 3_600_000 : 86_400_000;
-  const since = new Date((Math.floor(until.getTime() / unit) - (amount - 1)) * unit);
+  const since = new Date(until.getTime() - amount * (granularity === 'hour' ? 3_600_000 : 86_400_000));
   const dimensions: readonly Dimension[] = values.by ? [values.by as Dimension] : DIMENSIONS;
   const reports = dimensions.map((by) => buildReport(state, { by, granularity, since, until }));
 
