@@ -8,6 +8,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   crds: { summary: 'print the CustomResourceDefinitions', load: () => import('./commands/crds.ts') },
   render: { summary: 'render a template to a directory', load: () => import('./commands/render.ts') },
   template: { summary: 'validate or pack a template directory', load: () => import('./commands/template.ts') },
+  report: { summary: 'analytics in the terminal (the dashboard\'s figures)', load: () => import('./commands/report.ts') },
   export: { summary: "write a startup's repository (scaffold and plan) to a directory", load: () => import('./commands/export.ts') },
   task: { summary: 'run one pipeline task attempt (the entrypoint of task Jobs)', load: () => import('./commands/task.ts') },
   debug: { summary: 'diagnostics for pods: exit, sleep, env, echo', load: () => import('./commands/debug.ts') },

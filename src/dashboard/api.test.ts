@@ -18,7 +18,8 @@ describe('parseAnalyticsQuery', () => {
 
   it('refuses an unknown dimension or window with a message saying what is allowed', () => {
     expect(parseAnalyticsQuery(new URLSearchParams('by=founder'), now)).toEqual({ ok: false, error: 'by must be one of industry, category, template, provider' });
-    expect(parseAnalyticsQuery(new URLSearchParams('since=2w'), now)).toMatchObject({ ok: false, error: expect.stringMatching(/^since must be/) });
+    expect(parseAnalyticsQuery(new URLSearchParams('since=2w'), now)).toMatchObject({ ok: false, error: expect.stringMatching(/^since "2w" must be 1h to 48h/) });
+    expect(parseAnalyticsQuery(new URLSearchParams('since=91d'), now)).toMatchObject({ ok: false });
     expect(parseAnalyticsQuery(new URLSearchParams('since=0d'), now)).toMatchObject({ ok: false });
   });
 });

@@ -1,24 +1,15 @@
-/** The figures `/api/analytics` serves: the analytics engine's report for one query. */
-export type AnalyticsQuery = { by: 'industry' | 'category' | 'template' | 'provider'; granularity: 'hour' | 'day'; since: Date; until: Date };
-export type AnalyticsSource = { report(query: AnalyticsQuery): unknown };
+import { DIMENSIONS, reportWindow, type Dimension, type ReportQuery } from '../analytics/model.ts';
+import type { AnalyticsView } from '../analytics/store.ts';
 
-const BY = ['industry', 'category', 'template', 'provider'] as const;
+export type AnalyticsSource = AnalyticsView;
 
-/**
- * `?by=provider&since=48h` → the query. A window in hours is read in hourly buckets, one
- * in days in daily buckets; the defaults are the report's (by industry, the last 30 days).
- */
-export function parseAnalyticsQuery(params: URLSearchParams, now: Date): { ok: true; query: AnalyticsQuery } | { ok: false; error: string } {
+/** `?by=provider&since=48h` → the query, read as `startup-factory report` reads its flags (by industry over 30 days unless told). */
+export function parseAnalyticsQuery(params: URLSearchParams, now: Date): { ok: true; query: ReportQuery } | { ok: false; error: string } {
   const by = params.get('by') ?? 'industry';
-  if (!(BY as readonly string[]).includes(by)) return { ok: false, error: `by must be one of ${BY.join(', ')}` };
-  const since = params.get('since') ?? '30d';
-  const window = /^([1-9][0-9]{0,3})([hd])$/.exec(since);
-  if (!window) return { ok: false, error: 'since must be a number of hours or days, e.g. 48h or 30d' };
-  const hours = Number(window[1]) * (window[2] === 'd' ? 24 : 1);
-  return {
-    ok: true,
-    query: { by: by as AnalyticsQuery['by'], granularity: window[2] === 'h' ? 'hour' : 'day', since: new Date(now.getTime() - hours * 3_600_000), until: now },
-  };
+  if (!(DIMENSIONS as readonly string[]).includes(by)) return { ok: false, error: `by must be one of ${DIMENSIONS.join(', ')}` };
+  const window = reportWindow(params.get('since') ?? '30d', now);
+  if (!window.ok) return { ok: false, error: `since ${window.error}` };
+  return { ok: true, query: { by: by as Dimension, granularity: window.granularity, since: window.since, until: window.until } };
 }
 
 /**
@@ -32,7 +23,7 @@ export const API_INDEX = {
     { path: '/api/startups', description: 'every Startup as the overview shows it: { items: [{ name, displayName, industry, category, template, phase, ready, progress, cost, calls, tokens, tasks[] }] }; money as decimal USD strings' },
     { path: '/api/startups/{name}', description: 'one Startup: { startup, conditions, pipeline, events, objects, outputs (previews), context, files, problems }' },
     { path: '/api/providers', description: 'every AIProvider: { items: [{ name, type, model, maxConcurrency, pricing, ready, stats[] (per task type: samples, successRate, meanQuality, meanLatencyMs, meanCostUsd) }] }' },
-    { path: '/api/analytics?by=industry|category|template|provider&since=30d|48h', description: 'success rate, mean and p95 creation time, mean cost and tokens per group, over the window and per bucket (hourly for a window in hours, daily in days); kept in the API, so deleted Startups still count' },
+    { path: '/api/analytics?by=industry|category|template|provider&since=30d|48h', description: 'the AnalyticsReport `startup-factory report --output json` prints: per group count, success rate, mean and p95 time, mean and total cost, tokens (quality for providers), over the window and per bucket (hourly for a window in hours, up to 48h; daily in days, up to 90d); kept in the API, so deleted Startups still count' },
     { path: '/api/stream', description: 'Server-Sent Events: `snapshot` ({ at, startups, providers }), then `startup`, `startup-deleted`, `provider`, `provider-deleted` as they change' },
   ],
 } as const;

@@ -1,3 +1,4 @@
+import { setupAnalytics, type AnalyticsView } from '../analytics/store.ts';
 import { API_GROUP_VERSION, type AIProvider } from '../api/index.ts';
 import { setupProviderController } from '../controller/provider-controller.ts';
 import { setupStartupController, startupInformers, type StartupControllerHandle } from '../controller/startup-controller.ts';
@@ -31,6 +32,8 @@ export type Operator = {
   gateway: Gateway;
   pipeline: PipelineReconciler;
   ledger: LedgerStore;
+  /** Figures per industry, category, template and provider over time, from the analytics ConfigMap (any replica answers). */
+  analytics: AnalyticsView;
   /** Mints and checks task tokens. */
   keyring: TokenKeyring;
   /** Served on every replica, unless --dashboard-auth=off. */
@@ -93,6 +96,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   });
   const usage = setupUsageStatusController(manager, { startups: shared.startups, ledger, clock });
   changed.push(pipeline.usageChanged, usage.changed);
+  const analytics = setupAnalytics(manager, { startups: shared.startups, clock });
 
   let dashboard: DashboardServer | undefined;
   if (config.dashboardAuth !== 'off') {
@@ -103,7 +107,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
       feed: new DashboardFeed({ startups: shared.startups, templates: shared.templates, providers, clock }),
       details: new StartupDetails({ client: dashboardClient, clock }),
       startup: (name) => shared.startups.get(name),
-      analytics: { report: () => ({ by: 'industry', unit: 'startups', granularity: 'day', since: '', until: '', groups: [], series: [] }) },
+      analytics,
       authorizer: config.dashboardAuth === 'none' ? openAccess : new TokenAuthorizer({ client: dashboardClient, clock }),
       logger: manager.logger.child({ component: 'dashboard' }), clock,
     });
@@ -114,5 +118,5 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   manager.leaderRunnable(stats);
   const label = config.labelLeaderPod ? leaderPodLabel(client, config.namespace, manager.identity, manager.logger) : undefined;
   if (label) manager.leaderRunnable(label);
-  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, keyring, dashboard, run: async () => { await label?.clear(); return manager.run(); } };
+  return { manager, startups, gateway, pipeline: pipeline.reconciler, ledger, analytics, keyring, dashboard, run: async () => { await label?.clear(); return manager.run(); } };
 }

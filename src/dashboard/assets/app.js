@@ -138,8 +138,9 @@ function readyReason(s) {
 const PALETTE = ['#4f46e5', '#0ea5e9', '#16a34a', '#f59e0b', '#db2777', '#7c3aed', '#64748b'];
 
 /** Stacked bars of `series` (buckets of groups with counts), for routing share and analytics. */
-function stackedChart(series, keys, { height = 180, label } = {}) {
-  const width = 760;
+function stackedChart(series, keys, { height = 220, label, granularity = 'hour' } = {}) {
+  // About the width it is drawn at, so its labels keep their size.
+  const width = 1280;
   const pad = { l: 34, r: 8, t: 8, b: 22 };
   const totals = series.map((b) => b.groups.reduce((n, g) => n + (keys.includes(g.key) ? g.count : 0), 0));
   const max = Math.max(1, ...totals);
@@ -165,8 +166,8 @@ function stackedChart(series, keys, { height = 180, label } = {}) {
   series.forEach((bucket, i) => {
     if (i % every !== 0) return;
     const d = new Date(bucket.start);
-    const text = series.length > 0 && bucket.start.endsWith('T00:00:00.000Z') && series.length <= 120 && Date.parse(series[series.length - 1].start) - Date.parse(series[0].start) > 3 * 86_400_000
-      ? d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
+    const text = granularity === 'day'
+      ? d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' })
       : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
     svgEl.append(s('text', { x: pad.l + i * bw + bw / 2, y: height - 6, 'text-anchor': 'middle' }, text));
   });
@@ -443,7 +444,7 @@ function analyticsPage() {
       const keys = r.groups.map((g) => g.key).slice(0, PALETTE.length);
       replace(content,
         h('div', { class: 'panel' }, h('h2', {}, `${r.unit === 'tasks' ? 'Tasks' : 'Startups'} finished per ${r.granularity}`),
-          r.groups.length === 0 ? h('div', { class: 'name-sub' }, 'Nothing finished in this window.') : stackedChart(r.series, keys, { label: `${r.unit} per ${r.granularity}` })),
+          r.groups.length === 0 ? h('div', { class: 'name-sub' }, 'Nothing finished in this window.') : stackedChart(r.series, keys, { label: `${r.unit} per ${r.granularity}`, granularity: r.granularity })),
         h('div', { class: 'panel flush' }, h('h2', {}, `By ${r.by}`), table(
           [r.by, r.unit, 'Success', 'Mean time', 'p95 time', 'Mean cost', 'Total cost', 'Tokens in', 'Tokens out', ...(r.by === 'provider' ? ['Quality'] : [])],
           r.groups.map((g) => [h('span', { class: 'name' }, g.key), int.format(g.count), pct(g.successRate),

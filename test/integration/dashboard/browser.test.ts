@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName } from '../../support/cluster.ts';
+import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { SCREENSHOT_DIR, launchChromium } from '../../support/browser.ts';
 import { apply, startFactory, type TestFactory } from '../../support/factory.ts';
 import { applyProvider, waitForPhase } from '../../support/pipeline.ts';
@@ -135,10 +135,21 @@ describe('the dashboard in Chromium', () => {
     await shot('providers.png');
   });
 
-  it('shows analytics', async () => {
+  it('shows the analytics of what finished, and the routing share on the providers page', async () => {
+    // The analytics count a Startup a few seconds after it finished.
+    await waitFor('the analytics to count the Startup', async () => {
+      const r = await (await fetch(new URL('/api/analytics?by=industry&since=48h', url))).json() as { groups: { key: string; count: number }[] };
+      return r.groups.find((g) => g.key === 'fintech')?.count === 1;
+    }, 30_000);
     await page.goto(`${url}#/analytics`);
-    await page.locator('#analytics h1').waitFor();
-    await page.waitForTimeout(500);
+    const table = page.locator('#analytics-table');
+    await table.waitFor();
+    await expect(table.locator('tbody tr').first().textContent()).resolves.toMatch(/^fintech1100%/);
+    await expect(page.locator('#analytics svg.chart rect').count()).resolves.toBeGreaterThan(0);
     await shot('analytics.png');
+    await page.goto(`${url}#/providers`);
+    await page.locator('#routing').waitFor();
+    await expect(page.locator('#routing').textContent()).resolves.toContain(offline);
+    await shot('providers-routing.png');
   });
 });

@@ -7,6 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAnalytics } from '../../../src/analytics/model.ts';
+import { ANALYTICS_CONFIGMAP, ANALYTICS_KEY, type AnalyticsConfigMap } from '../../../src/analytics/store.ts';
 import type { Startup } from '../../../src/api/index.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { withReviewVerdict } from '../../../src/tasks/rubric.ts';
@@ -39,6 +41,11 @@ beforeAll(async () => {
     const ttls = stdout.trim().split(' ').filter(Boolean);
     return s.status?.usage?.totalCalls === s.status?.tasks?.length && ttls.length === s.status?.tasks?.length && s;
   }, 60_000);
+  // The analytics count a completion a few seconds after it (SETTLE_MS), once usage has caught up: a write of its own.
+  await waitFor('the analytics to count it', async () => {
+    const cm = await factory.client.getOptional<AnalyticsConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: factory.namespace, name: ANALYTICS_CONFIGMAP });
+    return parseAnalytics(cm?.data?.[ANALYTICS_KEY]).recorded[done.metadata.uid!] === true;
+  }, 30_000);
 });
 
 afterAll(async () => {
