@@ -110,7 +110,8 @@ function apiserverArgs(state: ClusterState): string[] {
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki('sa.pub')}`,
     `--service-account-signing-key-file=${pki('sa.key')}`,
-    '--service-cluster-ip-range=10.0.0.0/24',
+    // kubeadm's default: room for a million Services, as a real cluster has (a /24 ran out at ~83 Startups).
+    '--service-cluster-ip-range=10.96.0.0/12',
     '--authorization-mode=RBAC',
     // Delegated authentication (controller manager) expects a request-header CA; no client
     // certificate here is named front-proxy-client, so no one can use these headers.

@@ -34,6 +34,13 @@ describe('the local control plane', () => {
     if (isLocalCluster()) expect(parsed.serverVersion.gitVersion).toBe(KUBERNETES_VERSION);
   });
 
+  it.runIf(isLocalCluster())('has a Service range the size of a real cluster\'s (kubeadm\'s 10.96.0.0/12)', async () => {
+    const r = await kubectl(['get', 'service', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}']);
+    expect(r.stdout).toBe('10.96.0.1');
+    const cidrs = await kubectl(['get', 'servicecidrs', '-o', 'jsonpath={.items[*].spec.cidrs[*]}']);
+    expect(cidrs.stdout.trim()).toBe('10.96.0.0/12');
+  });
+
   it('fills a ResourceQuota status.used through the real quota controller', async () => {
     const ns = await namespace('quota');
     await apply({
