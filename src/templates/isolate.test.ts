@@ -29,6 +29,15 @@ describe('isolated rendering', () => {
     expect((await renderScaffoldIsolated(input('ok {{ startup.displayName }}'))).get('f.txt')?.toString()).toBe('ok Acme');
   });
 
+  it('renders side by side on reused workers while one runs away, and replaces the one it stopped', async () => {
+    const runaway = renderScaffoldIsolated(input('{% for a in range(100000) %}{% for b in range(100000) %}{% for c in range(100000) %}x{% endfor %}{% endfor %}{% endfor %}'), { timeoutMs: 1500 });
+    const others = await Promise.all(Array.from({ length: 12 }, (_, i) => renderScaffoldIsolated(input(`n{{ ${i} }}`))));
+    expect(others.map((t) => t.get('f.txt')?.toString())).toEqual(Array.from({ length: 12 }, (_, i) => `n${i}`));
+    await expect(runaway).rejects.toThrow(/longer than 1\.5s/);
+    const after = await Promise.all(Array.from({ length: 4 }, () => renderScaffoldIsolated(input('ok {{ startup.displayName }}'))));
+    expect(after.map((t) => t.get('f.txt')?.toString())).toEqual(['ok Acme', 'ok Acme', 'ok Acme', 'ok Acme']);
+  });
+
   it('keeps the error types: bad parameters and unsafe templates', async () => {
     await expect(renderScaffoldIsolated(input('x', { n: 'two' }, { type: 'object', properties: { n: { type: 'integer' } } })))
       .rejects.toThrow(ParameterError);

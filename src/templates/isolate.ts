@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { RenderInput } from './context.ts';
 import { ParameterError } from './parameters.ts';
@@ -8,7 +9,100 @@ export type IsolationLimits = { timeoutMs: number; maxHeapMb: number };
 
 const DEFAULT_LIMITS: IsolationLimits = { timeoutMs: 10_000, maxHeapMb: 256 };
 
-type Reply = { entries: [string, Uint8Array][] } | { error: { name: string; message: string } };
+type Reply = { id: number } & ({ entries: [string, Uint8Array][] } | { error: { name: string; message: string } });
+type Job = { id: number; input: RenderInput; timeoutMs: number; resolve(tree: FileTree): void; reject(err: Error): void };
+
+/**
+ * Long-lived render workers, one per core at most: a render is CPU-bound, so more would
+ * only wait, and starting a worker per render (an isolate, its modules) cost more than
+ * most renders and held a heap each while Startups were provisioned side by side. A
+ * worker that overran its deadline or its heap is terminated and replaced by a fresh
+ * one on the next render; the others carry on.
+ */
+class RenderPool {
+  readonly #maxHeapMb: number;
+  readonly #size = Math.max(1, availableParallelism());
+  readonly #idle: Worker[] = [];
+  readonly #queue: Job[] = [];
+  #workers = 0;
+  #ids = 0;
+
+  constructor(maxHeapMb: number) {
+    this.#maxHeapMb = maxHeapMb;
+  }
+
+  render(input: RenderInput, timeoutMs: number): Promise<FileTree> {
+    return new Promise<FileTree>((resolve, reject) => {
+      this.#queue.push({ id: ++this.#ids, input, timeoutMs, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const worker = this.#idle.pop() ?? (this.#workers < this.#size ? this.#spawn() : undefined);
+      if (!worker) return;
+      this.#run(worker, this.#queue.shift()!);
+    }
+  }
+
+  #spawn(): Worker {
+    this.#workers++;
+    const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb } });
+    worker.once('exit', () => {
+      this.#workers--;
+      const i = this.#idle.indexOf(worker);
+      if (i >= 0) this.#idle.splice(i, 1);
+      this.#dispatch();
+    });
+    return worker;
+  }
+
+  #run(worker: Worker, job: Job): void {
+    // A busy worker keeps the process alive; an idle one must not hold a CLI open.
+    worker.ref();
+    let done = false;
+    const finish = (retire: boolean) => {
+      done = true;
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (retire) {
+        void worker.terminate();
+      } else {
+        worker.unref();
+        this.#idle.push(worker);
+        this.#dispatch();
+      }
+    };
+    const timer = setTimeout(() => {
+      finish(true);
+      job.reject(new RenderError(`rendering took longer than ${job.timeoutMs / 1000}s and was stopped`));
+    }, job.timeoutMs);
+    const onMessage = (reply: Reply) => {
+      if (reply.id !== job.id || done) return;
+      finish(false);
+      if ('error' in reply) {
+        job.reject(reply.error.name === 'ParameterError' ? new ParameterError(reply.error.message) : new RenderError(reply.error.message));
+      } else {
+        job.resolve(new Map(reply.entries.map(([path, bytes]) => [path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)])));
+      }
+    };
+    const onError = (err: Error) => {
+      if (done) return;
+      finish(true);
+      job.reject(new RenderError(`rendering failed: ${err.message}`));
+    };
+    const onExit = (code: number) => onError(new Error(`the render worker exited with code ${code}`));
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ id: job.id, input: job.input });
+  }
+}
+
+const pools = new Map<number, RenderPool>();
 
 /**
  * renderScaffold in a worker thread with a deadline and a heap cap. The sandbox stops a
@@ -18,26 +112,7 @@ type Reply = { entries: [string, Uint8Array][] } | { error: { name: string; mess
  */
 export function renderScaffoldIsolated(input: RenderInput, limits: Partial<IsolationLimits> = {}): Promise<FileTree> {
   const { timeoutMs, maxHeapMb } = { ...DEFAULT_LIMITS, ...limits };
-  const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
-  return new Promise<FileTree>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new RenderError(`rendering took longer than ${timeoutMs / 1000}s and was stopped`));
-      void worker.terminate();
-    }, timeoutMs);
-    const settle = () => clearTimeout(timer);
-    worker.once('message', (reply: Reply) => {
-      settle();
-      void worker.terminate();
-      if ('error' in reply) {
-        reject(reply.error.name === 'ParameterError' ? new ParameterError(reply.error.message) : new RenderError(reply.error.message));
-      } else {
-        resolve(new Map(reply.entries.map(([path, bytes]) => [path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)])));
-      }
-    });
-    worker.once('error', (err) => {
-      settle();
-      reject(new RenderError(`rendering failed: ${err.message}`));
-    });
-    worker.postMessage(input);
-  });
+  let pool = pools.get(maxHeapMb);
+  if (!pool) pools.set(maxHeapMb, (pool = new RenderPool(maxHeapMb)));
+  return pool.render(input, timeoutMs);
 }
