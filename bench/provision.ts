@@ -121,6 +121,7 @@ const tightNamespaces: string[] = [];
 try {
   // --- the operator ---
   const before = operator.manager.client.requestCounts();
+  const serverAtStart = serverWrites();
   const started = performance.now();
   await pool(names, 16, async (name) => {
     await client.create({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', metadata: { name, labels: { [RUN_LABEL]: run } }, spec: { displayName: name, template } });
@@ -131,6 +132,9 @@ try {
   results.operatorSeconds = operatorMs / 1000;
   results.requestsPerStartup = (after.total - before.total) / N;
   results.mutatingPerStartup = (after.mutating - before.mutating) / N;
+  // Where the writes went, per Startup, from the API server (other clients' writes to these resources included).
+  const writesBy = delta(serverWrites(), serverAtStart).sort((a, b) => b[1] - a[1]);
+  results.writesPerStartupByResource = writesBy.map(([r, n]) => `${r} ${(n / N).toFixed(1)}`).join(', ');
 
   // --- the tight client, the same objects, the same concurrency ---
   const objects = new Map<string, KubeObject[]>();
@@ -184,6 +188,7 @@ try {
     [`the same ${results.objectsPerStartup} objects each, tight client`, fmt(Number(results.tightSeconds) * 1000)],
     ['ratio (goal ≤ 1.25)', String(results.ratio)],
     ['API requests per Startup (mutating)', `${Number(results.requestsPerStartup).toFixed(1)} (${Number(results.mutatingPerStartup).toFixed(1)})`],
+    ['  writes per Startup by resource (API server)', String(results.writesPerStartupByResource)],
     ['writes of a resync at rest: operator / API server (goal 0)', `${results.resyncOperatorWrites} / ${results.resyncServerWrites}${serverDelta.length ? ` (${serverDelta.map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`],
     ['reconcile p50 / p95 / p99 (goal p99 ≤ 20 ms)', `${fmtMs(Number(results.reconcileP50Ms))} / ${fmtMs(Number(results.reconcileP95Ms))} / ${fmtMs(Number(results.reconcileP99Ms))} over ${results.reconciles}`],
     ['process RSS / heap used (goal RSS ≤ 150 MiB at 1000)', `${results.rssMiB} MiB / ${results.heapUsedMiB} MiB`],

@@ -229,17 +229,23 @@ export class StartupReconciler {
    * Events for what a person watching `kubectl describe` needs: every phase change,
    * admission, provisioning done, and readiness lost for a reason of its own (a stall,
    * a failed apply, a template problem; the routine steps are already told by the phase).
+   * What one status write routinely changed is one Event (admission comes with the phase
+   * Provisioning, provisioning done with Running): every Event is a write the API server
+   * serves on the provisioning path.
    */
   #announce(startup: Startup, before: StartupStatus | undefined, after: StartupStatus | undefined): void {
     if (!after || before === after) return;
-    if (after.phase !== before?.phase) {
-      this.#d.events(startup, 'Normal', `Phase${after.phase}`, `phase ${before?.phase ?? '(none)'} -> ${after.phase}`);
-    }
-    for (const t of conditionTransitions(before, after)) {
+    const told = conditionTransitions(before, after).filter((t) => {
       const routine = t.reason === 'Queued' || t.reason === 'Provisioning' || t.reason === 'PipelinePending';
-      if (t.type === 'Admitted' || (t.type === 'Provisioned' && t.status === 'True') || (t.type === 'Ready' && !routine)) {
-        this.#d.events(startup, t.type === 'Ready' && t.status === 'False' ? 'Warning' : 'Normal', t.reason, `${t.type}=${t.status}: ${t.message}`);
-      }
+      return t.type === 'Admitted' || (t.type === 'Provisioned' && t.status === 'True') || (t.type === 'Ready' && !routine);
+    });
+    const warning = (t: (typeof told)[number]) => t.type === 'Ready' && t.status === 'False';
+    const note = (t: (typeof told)[number]) => `${t.type}=${t.status}: ${t.message}`;
+    // A warning keeps its own reason, which is what alerts and `kubectl get events` filter on.
+    const folded = after.phase !== before?.phase ? told.filter((t) => !warning(t)) : [];
+    if (after.phase !== before?.phase) {
+      this.#d.events(startup, 'Normal', `Phase${after.phase}`, [`phase ${before?.phase ?? '(none)'} -> ${after.phase}`, ...folded.map(note)].join('; '));
     }
+    for (const t of told) if (!folded.includes(t)) this.#d.events(startup, warning(t) ? 'Warning' : 'Normal', t.reason, note(t));
   }
 }

@@ -85,11 +85,16 @@ describe('Startup provisioning', () => {
     expect(manifest.files.map((f: { path: string }) => f.path)).toContain('frontend/package.json');
     for (const c of scaffold.items) expect(c.metadata.ownerReferences).toEqual([expect.objectContaining(owner)]);
 
+    // One Event per status write: admission told with the phase Provisioning, provisioning done with Running.
     const events = await waitFor('Events about the Startup', async () => {
-      const { stdout } = await kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${first}`, '-o', 'jsonpath={.items[*].reason}']);
-      return stdout.includes('Provisioned') && stdout;
+      const { stdout } = await kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${first}`, '-o', 'json']);
+      const items = (JSON.parse(stdout) as { items: { reason: string; note?: string; message?: string }[] }).items;
+      return items.some((e) => e.reason === 'PhaseRunning') && items;
     }, 15_000);
-    expect(events.split(' ')).toEqual(expect.arrayContaining(['PhaseProvisioning', 'Admitted', 'PhaseRunning', 'Provisioned']));
+    const byReason = new Map(events.map((e) => [e.reason, e.note ?? e.message ?? '']));
+    expect(byReason.get('PhaseProvisioning')).toMatch(/^phase \(none\) -> Provisioning; Admitted=True: /);
+    expect(byReason.get('PhaseRunning')).toMatch(/^phase Provisioning -> Running; Provisioned=True: /);
+    expect(byReason.has('Admitted')).toBe(false);
   });
 
   it('makes no write when a resync finds nothing to change', async () => {
