@@ -51,8 +51,12 @@ export function setupStartupController(
   const nodes = manager.informer<KubeObject & NodeLike>({ apiVersion: 'v1', kind: 'Node', resyncMs: 0 });
   const owned = new Map<string, Informer<KubeObject>>(OWNED_KINDS.map(([apiVersion, kind]) =>
     [kind, manager.informer({ apiVersion, kind, labelSelector: MANAGED_SELECTOR, resyncMs: 0 })] as const));
-  // Scaffold ConfigMaps only: task outputs and other ConfigMaps belong to other controllers.
-  owned.set('ConfigMap', manager.informer({ apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${MANAGED_SELECTOR},${SCAFFOLD_LABEL}=true`, resyncMs: 0 }));
+  // Scaffold ConfigMaps only (task outputs and other ConfigMaps belong to other controllers),
+  // as metadata: their hashes and who wrote them say whether they are current, and a whole
+  // scaffold per Startup would be most of the operator's memory.
+  owned.set('ConfigMap', manager.informer({
+    apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${MANAGED_SELECTOR},${SCAFFOLD_LABEL}=true`, resyncMs: 0, metadataOnly: true, fieldOwners: true,
+  }));
   manager.metrics.trackStartupPhases(() => startups.list());
 
   const reconciler = new StartupReconciler({

@@ -6,7 +6,7 @@ import type { PortPool } from '../admission/node-ports.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { ReconcileContext, ReconcileOutcome } from '../runtime/controller.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { FIELD_MANAGER, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { isAlreadyExists } from '../kube/errors.ts';
 import { STARTUP_PROVISIONING } from '../api/status-owners.ts';
 import { applyOwnedStatus } from '../runtime/status.ts';
@@ -15,7 +15,7 @@ import { desiredObjects } from '../provisioning/desired.ts';
 import { withNodePorts } from '../provisioning/services.ts';
 import { claimOf, parseSpec, servicesOf } from './startup-claims.ts';
 import { coversDesired } from './live-match.ts';
-import { ScaffoldRenderer } from './scaffold.ts';
+import { ScaffoldRenderer, scaffoldCovers, scaffoldCurrent } from './scaffold.ts';
 import { conditionTransitions, nextStatus, type Observation, type ScaffoldOutcome } from './startup-status.ts';
 
 /** Emits a Kubernetes Event about a Startup. */
@@ -160,30 +160,39 @@ export class StartupReconciler {
   }
 
   /**
-   * The scaffold into ConfigMaps of the Startup's namespace, applied like every other
-   * child (only where the cached object differs); chunks left over from a larger
-   * earlier render are deleted. A render that fails is a condition, not an error:
-   * retrying cannot fix a template or values, a change to them enqueues the Startup.
+   * The scaffold into ConfigMaps of the Startup's namespace. The cache holds their
+   * metadata only (a scaffold per Startup is the biggest thing the operator would
+   * otherwise keep in memory): when the live ones are the whole render of the same inputs
+   * (their input hash) and nobody else wrote them, nothing is rendered; otherwise the
+   * render's ConfigMaps are applied where the live one differs, and chunks left over from
+   * a larger earlier render are deleted. A render that fails is a condition, not an
+   * error: retrying cannot fix a template or values, a change to them enqueues the Startup.
    */
   async #applyScaffold(startup: Startup, spec: ReturnType<typeof parseSpec>, template: StartupTemplate | undefined, allocation: Allocation): Promise<{ applied: number; outcome: ScaffoldOutcome }> {
-    const result = await this.#scaffold.render(startup, spec, template, allocation);
-    if (!result.ok) return { applied: 0, outcome: { rendered: false, reason: result.reason, message: result.message, waiting: result.reason === 'TemplateNotFound' } };
     const informer = this.#d.owned.get('ConfigMap');
     if (!informer) throw new Error('no informer for scaffold ConfigMaps');
+    const live = informer.list(allocation.namespace);
+    const expected = this.#scaffold.expected(startup, spec, template, allocation);
+    const rendered = (chunks: number) => ({ rendered: true as const, message: `template ${spec.template} rendered into ${chunks} ConfigMap${chunks === 1 ? '' : 's'} and a manifest` });
+    if (expected.ok) {
+      const current = scaffoldCurrent(live, expected.inputHash, FIELD_MANAGER);
+      if (current.current) return { applied: 0, outcome: rendered(current.chunks) };
+    }
+    const result = await this.#scaffold.render(startup, spec, template, allocation);
+    if (!result.ok) return { applied: 0, outcome: { rendered: false, reason: result.reason, message: result.message, waiting: result.reason === 'TemplateNotFound' } };
     let applied = 0;
     for (const cm of result.configMaps) {
-      if (coversDesired(this.#live(cm), cm)) continue;
+      if (scaffoldCovers(this.#live(cm), cm, FIELD_MANAGER)) continue;
       await this.#d.client.serverSideApply(cm, { force: true });
       applied++;
     }
     const wanted = new Set(result.configMaps.map((cm) => cm.metadata.name));
-    for (const stale of informer.list(allocation.namespace)) {
+    for (const stale of live) {
       if (wanted.has(stale.metadata.name ?? '')) continue;
       await this.#d.client.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: stale.metadata.name ?? '', namespace: allocation.namespace });
       applied++;
     }
-    const chunks = result.configMaps.length - 1;
-    return { applied, outcome: { rendered: true, message: `template ${spec.template} rendered into ${chunks} ConfigMap${chunks === 1 ? '' : 's'} and a manifest` } };
+    return { applied, outcome: rendered(result.configMaps.length - 1) };
   }
 
   #live(desired: KubeObject): KubeObject | undefined {

@@ -22,6 +22,12 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Cache only metadata (labels, annotations, ownership), never the objects' data. */
   metadataOnly?: boolean;
+  /**
+   * Keep who owns which top-level fields (managedFields reduced to manager, operation
+   * and the `f:` keys of the object's top level), so a metadata-only cache can still
+   * tell that someone else wrote the data. Otherwise managedFields are dropped.
+   */
+  fieldOwners?: boolean;
   /** Every cached object is handed to `update` this often (0: never). */
   resyncMs?: number;
   /** No event, bookmark or (re)connection for this long means the watch is dead: restart with a relist. */
@@ -234,8 +240,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private upsert(obj: T): void {
-    // managedFields often outweigh the rest of the object and nothing reads them from a cache.
-    const { managedFields: _dropped, ...metadata } = obj.metadata as ObjectMeta & { managedFields?: unknown };
+    // managedFields often outweigh the rest of the object; a cache keeps at most who owns what at the top.
+    const { managedFields, ...rest } = obj.metadata as ObjectMeta & { managedFields?: ManagedFieldsEntry[] };
+    const metadata = this.o.fieldOwners && managedFields ? { ...rest, managedFields: managedFields.map(topLevelOwnership) } : rest;
     const withType = { ...obj, apiVersion: this.o.apiVersion, kind: this.o.kind, metadata } as T;
     const key = keyOf(withType);
     const old = this.cache.get(key);
@@ -305,6 +312,18 @@ function keyOf(obj: KubeObject): string {
 }
 
 /** The work-queue key of an object: `name` when cluster-scoped, `namespace/name` otherwise. */
+export type ManagedFieldsEntry = { manager?: string; operation?: string; subresource?: string; fieldsV1?: Record<string, unknown> };
+
+/** An entry of managedFields with only the top-level fields it owns (`f:data`, `f:metadata`...), each as `{}`. */
+function topLevelOwnership(entry: ManagedFieldsEntry): ManagedFieldsEntry {
+  return {
+    ...(entry.manager ? { manager: entry.manager } : {}),
+    ...(entry.operation ? { operation: entry.operation } : {}),
+    ...(entry.subresource ? { subresource: entry.subresource } : {}),
+    fieldsV1: Object.fromEntries(Object.keys(entry.fieldsV1 ?? {}).map((k) => [k, {}])),
+  };
+}
+
 export function objectKey(obj: KubeObject): string {
   return keyOf(obj);
 }

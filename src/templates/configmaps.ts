@@ -11,6 +11,8 @@ export const MANIFEST_NAME = 'scaffold-manifest';
 export const MANIFEST_KEY = 'manifest.json';
 /** On every scaffold ConfigMap, so a reconciler compares one annotation instead of every byte. */
 export const CONTENT_HASH_ANNOTATION = 'startupfactory.dev/content-hash';
+/** On the manifest: how many chunks (`scaffold-0`...) it lists, so a cache of metadata alone can tell the scaffold is whole. */
+export const CHUNKS_ANNOTATION = 'startupfactory.dev/chunks';
 export const SCAFFOLD_LABEL = 'startupfactory.dev/scaffold';
 
 /**
@@ -113,7 +115,9 @@ export function packTree(tree: FileTree, options: PackOptions = {}): ConfigMap[]
   const manifest: Manifest = { version: 1, contentHash, configMaps: configMaps.map((c) => c.metadata.name), files };
   const manifestJson = JSON.stringify(manifest, null, 1);
   if (manifestJson.length > budget) throw new Error(`the tree has too many files (${files.length}) for one manifest ConfigMap`);
-  return [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(MANIFEST_NAME), data: { [MANIFEST_KEY]: manifestJson } }, ...configMaps];
+  const manifestMetadata = metadata(MANIFEST_NAME);
+  manifestMetadata.annotations = { ...manifestMetadata.annotations, [CHUNKS_ANNOTATION]: String(configMaps.length) };
+  return [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: manifestMetadata, data: { [MANIFEST_KEY]: manifestJson } }, ...configMaps];
 }
 
 export function readManifest(configMap: Pick<ConfigMap, 'data'>): Manifest {

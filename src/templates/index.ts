@@ -6,7 +6,7 @@
 export { buildRenderContext, slugify } from './context.ts';
 export type { Allocation, RenderContext, RenderInput } from './context.ts';
 export {
-  CONTENT_HASH_ANNOTATION, MANIFEST_NAME, SCAFFOLD_LABEL, SCAFFOLD_PREFIX, packTree, readManifest, treeHash, unpackConfigMaps,
+  CHUNKS_ANNOTATION, CONTENT_HASH_ANNOTATION, MANIFEST_NAME, SCAFFOLD_LABEL, SCAFFOLD_PREFIX, packTree, readManifest, treeHash, unpackConfigMaps,
 } from './configmaps.ts';
 export type { ConfigMap, Manifest } from './configmaps.ts';
 export { renderScaffoldIsolated } from './isolate.ts';

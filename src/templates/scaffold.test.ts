@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinInput } from '../../test/scaffolds/startups.ts';
-import { CONTENT_HASH_ANNOTATION, INPUT_HASH_ANNOTATION, renderInputHash, renderScaffold, scaffoldConfigMaps, scaffoldConfigMapsIsolated, treeHash, unpackConfigMaps } from './index.ts';
+import { CHUNKS_ANNOTATION, CONTENT_HASH_ANNOTATION, INPUT_HASH_ANNOTATION, renderInputHash, renderScaffold, scaffoldConfigMaps, scaffoldConfigMapsIsolated, treeHash, unpackConfigMaps } from './index.ts';
 
 describe('scaffoldConfigMaps (what the reconciler applies)', () => {
   it('renders, packs and labels, with the content and input hashes on every ConfigMap', async () => {
@@ -13,8 +13,11 @@ describe('scaffoldConfigMaps (what the reconciler applies)', () => {
     for (const cm of configMaps) {
       expect(cm.metadata.namespace).toBe('startup-greenleaf');
       expect(cm.metadata.labels).toMatchObject(labels);
-      expect(cm.metadata.annotations).toEqual({ [CONTENT_HASH_ANNOTATION]: treeHash(tree), [INPUT_HASH_ANNOTATION]: renderInputHash(input) });
+      expect(cm.metadata.annotations).toMatchObject({ [CONTENT_HASH_ANNOTATION]: treeHash(tree), [INPUT_HASH_ANNOTATION]: renderInputHash(input) });
     }
+    // The manifest says how many chunks it lists, for a cache that holds metadata alone.
+    expect(configMaps[0]!.metadata.annotations?.[CHUNKS_ANNOTATION]).toBe(String(configMaps.length - 1));
+    expect(configMaps.slice(1).every((cm) => cm.metadata.annotations?.[CHUNKS_ANNOTATION] === undefined)).toBe(true);
   });
 
   it('changes the input hash with spec.values, the allocation or the template, and only then', async () => {

@@ -127,6 +127,16 @@ describe('Startup provisioning', () => {
     await waitFor('network policy recreated', () => getIn('NetworkPolicy', 'startup-isolation', ns), 10_000);
   });
 
+  it('reverts a hand edit of the scaffold\'s data and recreates a deleted chunk, though it caches their metadata only', async () => {
+    const original = await getIn('ConfigMap', 'scaffold-0', ns);
+    const [key] = Object.keys(original.data);
+    const edited = await kubectl(['patch', 'configmap', 'scaffold-0', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ data: { [key]: 'tampered' } })]);
+    expect(edited.code, edited.stderr).toBe(0);
+    await waitFor('scaffold data restored', async () => (await getIn('ConfigMap', 'scaffold-0', ns)).data[key] === original.data[key], 10_000);
+    expect((await kubectl(['delete', 'configmap', 'scaffold-0', '-n', ns])).code).toBe(0);
+    await waitFor('scaffold chunk recreated', async () => (await getIn('ConfigMap', 'scaffold-0', ns).catch(() => undefined))?.data?.[key] === original.data[key], 10_000);
+  });
+
   it('waits for a template that does not exist, and stalls on values the template refuses', async () => {
     const waiting = uniqueName('su');
     await apply([factory.manifest(waiting, { template: uniqueName('missing') })]);
