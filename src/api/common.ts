@@ -40,6 +40,15 @@ export const usdAmount = (example: string) => withRules(z.string().max(20), [{
 /** A USD amount the operator writes into status: the pattern guards against its own bugs. */
 export const usdStatus = (description: string) => z.string().max(20).regex(new RegExp(USD_DECIMAL)).describe(description);
 
+/**
+ * Whether the items are distinct by `key` (by value when there is none): what the API
+ * server checks of a list of type set, or of type map by its keys, refusing a repeat as a
+ * Duplicate value. zod checks it too, so the CLI and the operator refuse the same lists.
+ */
+export function distinct<T>(key: (item: T) => unknown = (item) => item): (items: readonly T[]) => boolean {
+  return (items) => new Set(items.map(key)).size === items.length;
+}
+
 export const MAX_SERVICES = 16;
 
 const serviceSchema = z.strictObject({

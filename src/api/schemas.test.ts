@@ -66,6 +66,8 @@ describe('startupSpecSchema', () => {
     [{ services: [{ name: 'api', port: 70000 }] }, 'services.0.port'],
     [{ services: [{ name: '1api', port: 80 }] }, 'services.0.name'],
     [{ unknownField: true }, 'unknownField'],
+    // A list of type set: the API server refuses a repeated item as a Duplicate value.
+    [{ ai: { providers: ['openai', 'anthropic', 'openai'] } }, 'ai.providers: must not name a provider twice'],
   ]))('refuses a bad value, naming $expected', ({ input, expected }) => {
     const messages = issues(startupSpecSchema.safeParse({ ...minimalStartup, ...input }));
     expect(messages.join('\n')).toContain(expected);
@@ -83,6 +85,7 @@ describe('pipelineSchema (through the Startup spec)', () => {
     expect(withTasks([{ name: 'd', type: 'decompose' }, { name: 'c', type: 'codegen', forEach: 'd' }])).toContain('forEach must name a task listed in dependsOn');
     expect(withTasks([{ name: 'a', type: 'deploy' }])).toContain('pipeline.tasks.0.type');
     expect(withTasks([])).toContain('pipeline.tasks');
+    expect(withTasks([{ name: 'a', type: 'spec' }, { name: 'b', type: 'spec', dependsOn: ['a', 'a'] }])).toContain('pipeline.tasks.1.dependsOn: must not name a task twice');
   });
 
   it('accepts a fan-out over a dependency', () => {
@@ -121,6 +124,11 @@ describe('startupTemplateSpecSchema', () => {
     [{ path: 'bin', base64: 'not base64!' }, 'files.0.base64'],
   ]))('refuses a bad file, naming $expected', ({ input, expected }) => {
     expect(issues(startupTemplateSpecSchema.safeParse({ ...template, files: [input] })).join('\n')).toContain(expected);
+  });
+
+  it('refuses two files at one path, as the API server refuses a repeated key of the files map', () => {
+    const files = [{ path: 'README.md', content: 'a' }, { path: 'README.md', content: 'b' }];
+    expect(issues(startupTemplateSpecSchema.safeParse({ ...template, files }))).toEqual(['files: file paths must be unique']);
   });
 
   it('allows dotfiles and bracketed route segments', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
 import {
-  MAX_SERVICES, conditionsSchema, dnsSubdomain, observedGeneration, quantitySchema, servicesSchema, timestamp, usdAmount, usdStatus,
+  MAX_SERVICES, conditionsSchema, distinct, dnsSubdomain, observedGeneration, quantitySchema, servicesSchema, timestamp, usdAmount, usdStatus,
 } from './common.ts';
 import { TASK_TYPES, pipelineSchema } from './pipeline.ts';
 
@@ -39,7 +39,7 @@ const quotaSchema = z.strictObject({
 }).prefault({}).describe('AI budget; the gateway never lets a startup exceed it, and the pipeline pauses with BudgetExceeded until the window resets.');
 
 const aiSchema = z.strictObject({
-  providers: z.array(dnsSubdomain('Name of an AIProvider.')).max(16).optional()
+  providers: z.array(dnsSubdomain('Name of an AIProvider.')).max(16).refine(distinct(), { message: 'must not name a provider twice' }).optional()
     .meta({ 'x-kubernetes-list-type': 'set' })
     .describe('AIProviders the startup may use (every Ready one when unset); with routing Ordered, in order of preference.'),
   routing: z.enum(ROUTING_MODES).default('Learned')

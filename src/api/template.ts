@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
-import { conditionsSchema, observedGeneration, quantitySchema, servicesSchema } from './common.ts';
+import { conditionsSchema, distinct, observedGeneration, quantitySchema, servicesSchema } from './common.ts';
 import { pipelineSchema } from './pipeline.ts';
 
 export const MAX_TEMPLATE_FILES = 2048;
@@ -52,7 +52,7 @@ export const startupTemplateSpecSchema = z.strictObject({
     storage: quantitySchema.optional().describe('Storage the scaffold needs.'),
   }).optional().describe('Resources the scaffold is sized for, as Kubernetes quantities.'),
   pipeline: pipelineSchema.optional().describe('Default AI pipeline of startups using the template.'),
-  files: z.array(templateFileSchema).max(MAX_TEMPLATE_FILES).default([])
+  files: z.array(templateFileSchema).max(MAX_TEMPLATE_FILES).refine(distinct((f: { path: string }) => f.path), { message: 'file paths must be unique' }).default([])
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['path'] })
     .describe('The file tree, text files as Nunjucks templates and binary files base64-encoded.'),
 }).describe('A project scaffold with its parameters and default AI pipeline.');
