@@ -14,6 +14,36 @@ const DNS_1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 /** RFC 1123 subdomain: names of cluster-scoped objects such as StartupTemplates. */
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
+/** The characters (code points) of `s`, which the API server counts where JavaScript's length counts UTF-16 units. */
+export function characterCount(s: string): number {
+  let count = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const unit = s.charCodeAt(i);
+    const next = s.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+
+/**
+ * Free text of `min` to `max` characters, counted as the API server counts them: zod's own
+ * max counts UTF-16 units, so it would refuse 40 emoji in a 63-character field the API
+ * server accepts, and the operator would stall a Startup the API server let through.
+ */
+export function text(max: number, min = 0) {
+  const fits = (s: string) => {
+    // Within bounds by UTF-16 units is within bounds by characters too: most strings are never counted.
+    if (s.length <= max && s.length >= 2 * min) return true;
+    const count = characterCount(s);
+    return count >= min && count <= max;
+  };
+  const bounds = min > 0 ? `${min} to ${max} characters` : `at most ${max} characters`;
+  return z.string().refine(fits, { message: `must be ${bounds}` }).meta({ ...(min > 0 ? { minLength: min } : {}), maxLength: max });
+}
+
 export const dnsSubdomain = (description: string) =>
   z.string().min(1).max(253).regex(new RegExp(DNS_SUBDOMAIN), 'must be a lowercase RFC 1123 subdomain').describe(description);
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
-import { DNS_LABEL, conditionsSchema, dnsSubdomain, observedGeneration, timestamp, usdAmount, usdStatus } from './common.ts';
+import { DNS_LABEL, conditionsSchema, dnsSubdomain, observedGeneration, text, timestamp, usdAmount, usdStatus } from './common.ts';
 import { TASK_TYPES } from './pipeline.ts';
 
 const price = (description: string) => usdAmount('2.50').default('0').describe(description);
@@ -20,8 +20,8 @@ export const aiProviderSpecSchema = withRules(
   z.strictObject({
     type: z.enum(PROVIDER_TYPES)
       .describe('openai, anthropic, openai-compatible (Perplexity, Ollama, vLLM, LiteLLM...) or offline (deterministic answers for demos, no key).'),
-    model: z.string().min(1).max(128).describe('Default model, e.g. gpt-4o, claude-sonnet-4-5, sonar-pro.'),
-    baseURL: withRules(z.string().min(1).max(2048), [{
+    model: text(128, 1).describe('Default model, e.g. gpt-4o, claude-sonnet-4-5, sonar-pro.'),
+    baseURL: withRules(text(2048, 1), [{
       rule: "isURL(self) && url(self).getScheme() in ['http', 'https']",
       message: 'must be an http or https URL',
       check: isHttpUrl,

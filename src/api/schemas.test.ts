@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { characterCount } from './common.ts';
 import {
   aiProviderSpecSchema, findCycle, startupSpecSchema, startupStatusSchema, startupTemplateSpecSchema,
 } from './index.ts';
@@ -24,6 +25,13 @@ describe('startupSpecSchema', () => {
       suspend: false,
       priority: 0,
     });
+  });
+
+  it('counts characters as the API server does, not UTF-16 units: 63 emoji are a valid displayName, 64 are not', () => {
+    expect(startupSpecSchema.safeParse({ ...minimalStartup, displayName: '🚀'.repeat(63) }).success).toBe(true);
+    expect(issues(startupSpecSchema.safeParse({ ...minimalStartup, displayName: '🚀'.repeat(64) }))).toEqual(['displayName: must be 1 to 63 characters']);
+    expect(issues(startupSpecSchema.safeParse({ ...minimalStartup, idea: '中'.repeat(4001) }))).toEqual(['idea: must be at most 4000 characters']);
+    expect(startupSpecSchema.safeParse({ ...minimalStartup, founder: { name: '👩🏽‍💻'.repeat(32), skills: ['𝔭𝔞𝔶𝔪𝔢𝔫𝔱𝔰'] } }).success).toBe(true);
   });
 
   it('takes integer quantities and hands them out as strings', () => {
@@ -90,6 +98,15 @@ describe('pipelineSchema (through the Startup spec)', () => {
 
   it('accepts a fan-out over a dependency', () => {
     expect(withTasks([{ name: 'd', type: 'decompose' }, { name: 'c', type: 'codegen', dependsOn: ['d'], forEach: 'd' }])).toBe('');
+  });
+});
+
+describe('characterCount', () => {
+  it('counts a character outside the BMP once, and a lone surrogate as one', () => {
+    expect(characterCount('')).toBe(0);
+    expect(characterCount('abc')).toBe(3);
+    expect(characterCount('🚀x🚀')).toBe(3);
+    expect(characterCount('\ud800x\udc00')).toBe(3);
   });
 });
 
