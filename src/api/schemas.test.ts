@@ -34,6 +34,12 @@ describe('startupSpecSchema', () => {
     expect(startupSpecSchema.safeParse({ ...minimalStartup, founder: { name: '👩🏽‍💻'.repeat(32), skills: ['𝔭𝔞𝔶𝔪𝔢𝔫𝔱𝔰'] } }).success).toBe(true);
   });
 
+  it('refuses a quantity written out past 32 characters, as the CRD does', () => {
+    expect(issues(startupSpecSchema.safeParse({ ...minimalStartup, resources: { memory: `${'0'.repeat(30)}1Gi` } }))).toEqual([
+      expect.stringMatching(/^resources\.memory: /),
+    ]);
+  });
+
   it('takes integer quantities and hands them out as strings', () => {
     expect(startupSpecSchema.parse({ ...minimalStartup, resources: { cpu: 2 } }).resources).toEqual({ memory: '512Mi', cpu: '2', storage: '2Gi' });
   });
