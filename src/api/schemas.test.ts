@@ -168,6 +168,22 @@ describe('aiProviderSpecSchema', () => {
     });
   });
 
+  // Each verdict is the API server's too (the CRD's CEL rule is the same expression).
+  const withBaseURL = (baseURL: string) => aiProviderSpecSchema.safeParse({ type: 'openai-compatible', model: 'm', baseURL, secretRef: { name: 'k' } }).success;
+  it.each([
+    'https://api.perplexity.ai', 'http://ollama.ollama.svc:11434/v1', 'https://x.openai.azure.com/openai?api-version=2024-02-01',
+    'http://127.0.0.1:9/v1', 'http://[::1]:8080/v1', 'HTTP://EXAMPLE.COM', 'http://user:pw@host', 'http://a_b:65535/%41',
+  ])('takes the base URL %s', (url) => {
+    expect(withBaseURL(url)).toBe(true);
+  });
+  it.each([
+    'http://', 'https://', 'https:/api.example.com', 'http:api.example.com', 'http:///v1', 'http://:8080', 'http://api.example.com:65536',
+    'https://api.example.com/v1#models', 'http://api.example.com/%zz', 'http://api.example.com/a b', 'http://éxample.com', 'http://exa{mple}.com',
+    'http://api.example.com\n', '//api.example.com', 'ftp://api.example.com',
+  ])('refuses the base URL %j: no host, a port past 65535, a fragment, a bad escape or character', (url) => {
+    expect(withBaseURL(url)).toBe(false);
+  });
+
   it('needs no key for offline', () => {
     expect(aiProviderSpecSchema.safeParse({ type: 'offline', model: 'offline' }).success).toBe(true);
   });
