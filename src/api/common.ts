@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
 import { USD_DECIMAL, isUsdDecimal } from './money.ts';
-import { isPositiveQuantity } from './quantity.ts';
+import { MAX_EXPONENT_DIGITS, isPositiveQuantity } from './quantity.ts';
 
 export const API_GROUP = 'startupfactory.dev';
 export const API_VERSION = 'v1alpha1';
@@ -54,8 +54,9 @@ export const dnsSubdomain = (description: string) =>
 export const quantitySchema = withRules(
   z.union([z.int().min(0), z.string().max(32)]).meta({ 'x-kubernetes-int-or-string': true }).transform(String),
   [{
-    rule: "isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))",
-    message: 'must be a positive Kubernetes quantity such as 512Mi, 500m or 2',
+    // The exponent is looked at first: && stops there, before parsing can take the API server's CPU.
+    rule: `!string(self).matches('[eE][-+]?[0-9]{${MAX_EXPONENT_DIGITS + 1}}') && isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))`,
+    message: `must be a positive Kubernetes quantity such as 512Mi, 500m or 2, an exponent of at most ${MAX_EXPONENT_DIGITS} digits`,
     check: isPositiveQuantity,
   }],
 );
