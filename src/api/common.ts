@@ -56,7 +56,7 @@ export const quantitySchema = withRules(
   [{
     // The exponent is looked at first: && stops there, before parsing can take the API server's CPU.
     rule: `!string(self).matches('[eE][-+]?[0-9]{${MAX_EXPONENT_DIGITS + 1}}') && isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))`,
-    message: `must be a positive Kubernetes quantity such as 512Mi, 500m or 2, an exponent of at most ${MAX_EXPONENT_DIGITS} digits`,
+    message: `must be a positive Kubernetes quantity such as 512Mi, 500m or 2 (exponents of at most ${MAX_EXPONENT_DIGITS} digits)`,
     check: isPositiveQuantity,
   }],
 );
