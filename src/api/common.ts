@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
 import { USD_DECIMAL, isUsdDecimal } from './money.ts';
-import { isPositiveQuantity } from './quantity.ts';
+import { MAX_EXPONENT_DIGITS, isPositiveQuantity } from './quantity.ts';
 
 export const API_GROUP = 'startupfactory.dev';
 export const API_VERSION = 'v1alpha1';
@@ -14,6 +14,36 @@ const DNS_1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 /** RFC 1123 subdomain: names of cluster-scoped objects such as StartupTemplates. */
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
+/** The characters (code points) of `s`, which the API server counts where JavaScript's length counts UTF-16 units. */
+export function characterCount(s: string): number {
+  let count = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const unit = s.charCodeAt(i);
+    const next = s.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+
+/**
+ * Free text of `min` to `max` characters, counted as the API server counts them: zod's own
+ * max counts UTF-16 units, so it would refuse 40 emoji in a 63-character field the API
+ * server accepts, and the operator would stall a Startup the API server let through.
+ */
+export function text(max: number, min = 0) {
+  const fits = (s: string) => {
+    // Within bounds by UTF-16 units is within bounds by characters too: most strings are never counted.
+    if (s.length <= max && s.length >= 2 * min) return true;
+    const count = characterCount(s);
+    return count >= min && count <= max;
+  };
+  const bounds = min > 0 ? `${min} to ${max} characters` : `at most ${max} characters`;
+  return z.string().refine(fits, { message: `must be ${bounds}` }).meta({ ...(min > 0 ? { minLength: min } : {}), maxLength: max });
+}
+
 export const dnsSubdomain = (description: string) =>
   z.string().min(1).max(253).regex(new RegExp(DNS_SUBDOMAIN), 'must be a lowercase RFC 1123 subdomain').describe(description);
 
@@ -24,8 +54,9 @@ export const dnsSubdomain = (description: string) =>
 export const quantitySchema = withRules(
   z.union([z.int().min(0), z.string().max(32)]).meta({ 'x-kubernetes-int-or-string': true }).transform(String),
   [{
-    rule: "isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))",
-    message: 'must be a positive Kubernetes quantity such as 512Mi, 500m or 2',
+    // The exponent is looked at first: && stops there, before parsing can take the API server's CPU.
+    rule: `!string(self).matches('[eE][-+]?[0-9]{${MAX_EXPONENT_DIGITS + 1}}') && isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))`,
+    message: `must be a positive Kubernetes quantity such as 512Mi, 500m or 2 (exponents of at most ${MAX_EXPONENT_DIGITS} digits)`,
     check: isPositiveQuantity,
   }],
 );
@@ -39,6 +70,15 @@ export const usdAmount = (example: string) => withRules(z.string().max(20), [{
 
 /** A USD amount the operator writes into status: the pattern guards against its own bugs. */
 export const usdStatus = (description: string) => z.string().max(20).regex(new RegExp(USD_DECIMAL)).describe(description);
+
+/**
+ * Whether the items are distinct by `key` (by value when there is none): what the API
+ * server checks of a list of type set, or of type map by its keys, refusing a repeat as a
+ * Duplicate value. zod checks it too, so the CLI and the operator refuse the same lists.
+ */
+export function distinct<T>(key: (item: T) => unknown = (item) => item): (items: readonly T[]) => boolean {
+  return (items) => new Set(items.map(key)).size === items.length;
+}
 
 export const MAX_SERVICES = 16;
 

@@ -93,6 +93,12 @@ describe('Startup CRD', () => {
     expect(spec.properties.priority.default).toBe(0);
   });
 
+  it('bounds a quantity written as a string as zod does, so the API server takes no quantity the operator refuses', () => {
+    for (const name of ['memory', 'cpu', 'storage']) {
+      expect(spec.properties.resources.properties[name], name).toMatchObject({ maxLength: 32, 'x-kubernetes-int-or-string': true });
+    }
+  });
+
   it('makes spec.template immutable with a transition rule', () => {
     expect(spec.properties.template['x-kubernetes-validations']).toEqual([
       expect.objectContaining({ rule: 'self == oldSelf' }),

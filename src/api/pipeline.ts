@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
-import { DNS_LABEL, dnsSubdomain } from './common.ts';
+import { DNS_LABEL, distinct, dnsSubdomain, text } from './common.ts';
 
 export const TASK_TYPES = ['research', 'analysis', 'spec', 'architecture', 'decompose', 'codegen', 'review'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
@@ -15,12 +15,13 @@ export const pipelineTaskSchema = withRules(
   z.strictObject({
     name: taskName('Name of the task, unique in the pipeline; part of its Jobs\' names.'),
     type: z.enum(TASK_TYPES).describe('Kind of work, which fixes the output schema and quality rubric: research, analysis, spec, architecture, decompose, codegen or review.'),
-    dependsOn: z.array(taskName('Name of a task of the same pipeline.')).max(MAX_DEPENDENCIES).default([])
+    dependsOn: z.array(taskName('Name of a task of the same pipeline.')).max(MAX_DEPENDENCIES)
+      .refine(distinct(), { message: 'must not name a task twice' }).default([])
       .meta({ 'x-kubernetes-list-type': 'set' })
       .describe('Tasks that must succeed before this one starts; their outputs join its context.'),
     provider: dnsSubdomain('AIProvider to use for this task, overriding routing.').optional(),
-    model: z.string().min(1).max(128).optional().describe('Model to ask for, overriding the provider\'s default model.'),
-    prompt: z.string().min(1).max(16384).optional().describe('Instructions for the task, a Nunjucks template over the startup\'s spec and shared context; the task type\'s built-in prompt when unset.'),
+    model: text(128, 1).optional().describe('Model to ask for, overriding the provider\'s default model.'),
+    prompt: text(16384, 1).optional().describe('Instructions for the task, a Nunjucks template over the startup\'s spec and shared context; the task type\'s built-in prompt when unset.'),
     forEach: taskName('A task listed in dependsOn whose output work items this task fans out over: one Job per item.').optional(),
   }),
   [

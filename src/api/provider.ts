@@ -1,9 +1,28 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
-import { DNS_LABEL, conditionsSchema, dnsSubdomain, observedGeneration, timestamp, usdAmount, usdStatus } from './common.ts';
+import { DNS_LABEL, conditionsSchema, dnsSubdomain, observedGeneration, text, timestamp, usdAmount, usdStatus } from './common.ts';
 import { TASK_TYPES } from './pipeline.ts';
 
 const price = (description: string) => usdAmount('2.50').default('0').describe(description);
+
+const ESCAPE = '%[0-9A-Fa-f][0-9A-Fa-f]';
+const PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[0-9]{1,4})';
+
+/**
+ * An http or https URL with a host, a port of at most 65535, a path and a query but no
+ * fragment, as one regular expression that CEL (RE2) and JavaScript read alike. Neither
+ * URL parser could be the other's twin: CEL's isURL takes "http://", "https:/host",
+ * "http:host" and port 99999, and refuses a fragment or an invalid escape that
+ * JavaScript's URL takes. No backslash and no quote, so it is a CEL string literal too;
+ * a `]` outside a class is a literal in both dialects. Hosts are ASCII (punycode for
+ * others); an IPv6 literal is checked for its characters only.
+ */
+export const HTTP_URL = '^[hH][tT][tT][pP][sS]?://'
+  + `(([-A-Za-z0-9._~!$&()*+,;=:]|${ESCAPE})+@)?`
+  + '([-A-Za-z0-9._]+|[[][0-9A-Fa-f:.]+])'
+  + `(:${PORT})?`
+  + `(/([-A-Za-z0-9._~!$&()*+,;=:@/]|${ESCAPE})*)?`
+  + `([?]([-A-Za-z0-9._~!$&()*+,;=:@/?]|${ESCAPE})*)?$`;
 
 export const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible', 'offline'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
@@ -20,11 +39,11 @@ export const aiProviderSpecSchema = withRules(
   z.strictObject({
     type: z.enum(PROVIDER_TYPES)
       .describe('openai, anthropic, openai-compatible (Perplexity, Ollama, vLLM, LiteLLM...) or offline (deterministic answers for demos, no key).'),
-    model: z.string().min(1).max(128).describe('Default model, e.g. gpt-4o, claude-sonnet-4-5, sonar-pro.'),
-    baseURL: withRules(z.string().min(1).max(2048), [{
-      rule: "isURL(self) && url(self).getScheme() in ['http', 'https']",
+    model: text(128, 1).describe('Default model, e.g. gpt-4o, claude-sonnet-4-5, sonar-pro.'),
+    baseURL: withRules(text(2048, 1), [{
+      rule: `self.matches('${HTTP_URL}')`,
       message: 'must be an http or https URL',
-      check: isHttpUrl,
+      check: (value) => new RegExp(HTTP_URL).test(value),
     }]).optional().describe('API base URL; required for openai-compatible, overrides the official endpoint otherwise.'),
     secretRef: secretRefSchema.optional(),
     pricing: z.strictObject({
@@ -52,13 +71,6 @@ export const aiProviderSpecSchema = withRules(
   ],
 ).describe('An AI model endpoint the gateway may route tasks to.');
 
-function isHttpUrl(value: string): boolean {
-  try {
-    return ['http:', 'https:'].includes(new URL(value).protocol);
-  } catch {
-    return false;
-  }
-}
 
 const taskStatsSchema = z.object({
   taskType: z.enum(TASK_TYPES).describe('Task type these figures are for.'),

@@ -11,12 +11,17 @@ describe('parseQuantity', () => {
     ['1e3', 1000],
     ['.5', 0.5],
     ['100n', 1e-7],
+    ['2E', 2e18],
+    ['1Ei', 2 ** 60],
+    ['1.5Ei', 1.5 * 2 ** 60],
+    ['1e-3', 0.001],
+    ['1E+3', 1000],
     [2, 2],
   ])('%s is %d', (input, value) => {
     expect(parseQuantity(input)).toBeCloseTo(value, 12);
   });
 
-  it.each(['', 'Mi', '1MB', '1 Gi', 'abc', '1..2', '1Gib'])('refuses %j', (input) => {
+  it.each(['', 'Mi', '1MB', '1 Gi', 'abc', '1..2', '1Gib', '1e', '1Eii', '1e1000', '1e-2147483648'])('refuses %j', (input) => {
     expect(parseQuantity(input)).toBeUndefined();
   });
 });
@@ -29,5 +34,13 @@ describe('isPositiveQuantity', () => {
     expect(isPositiveQuantity('0Gi')).toBe(false);
     expect(isPositiveQuantity('-1Gi')).toBe(false);
     expect(isPositiveQuantity('lots')).toBe(false);
+    expect(isPositiveQuantity('1Ei')).toBe(true);
+    expect(isPositiveQuantity('-0')).toBe(false);
+    expect(isPositiveQuantity('0e5')).toBe(false);
+  });
+
+  it('decides by the digits where a float would round: 1e-400 is positive, as the API server says', () => {
+    expect(isPositiveQuantity('1e-400')).toBe(true);
+    expect(isPositiveQuantity('0.0000000000000000000000000001')).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { characterCount } from './common.ts';
 import {
   aiProviderSpecSchema, findCycle, startupSpecSchema, startupStatusSchema, startupTemplateSpecSchema,
 } from './index.ts';
@@ -24,6 +25,19 @@ describe('startupSpecSchema', () => {
       suspend: false,
       priority: 0,
     });
+  });
+
+  it('counts characters as the API server does, not UTF-16 units: 63 emoji are a valid displayName, 64 are not', () => {
+    expect(startupSpecSchema.safeParse({ ...minimalStartup, displayName: '🚀'.repeat(63) }).success).toBe(true);
+    expect(issues(startupSpecSchema.safeParse({ ...minimalStartup, displayName: '🚀'.repeat(64) }))).toEqual(['displayName: must be 1 to 63 characters']);
+    expect(issues(startupSpecSchema.safeParse({ ...minimalStartup, idea: '中'.repeat(4001) }))).toEqual(['idea: must be at most 4000 characters']);
+    expect(startupSpecSchema.safeParse({ ...minimalStartup, founder: { name: '👩🏽‍💻'.repeat(32), skills: ['𝔭𝔞𝔶𝔪𝔢𝔫𝔱𝔰'] } }).success).toBe(true);
+  });
+
+  it('refuses a quantity written out past 32 characters, as the CRD does', () => {
+    expect(issues(startupSpecSchema.safeParse({ ...minimalStartup, resources: { memory: `${'0'.repeat(30)}1Gi` } }))).toEqual([
+      expect.stringMatching(/^resources\.memory: /),
+    ]);
   });
 
   it('takes integer quantities and hands them out as strings', () => {
@@ -66,6 +80,8 @@ describe('startupSpecSchema', () => {
     [{ services: [{ name: 'api', port: 70000 }] }, 'services.0.port'],
     [{ services: [{ name: '1api', port: 80 }] }, 'services.0.name'],
     [{ unknownField: true }, 'unknownField'],
+    // A list of type set: the API server refuses a repeated item as a Duplicate value.
+    [{ ai: { providers: ['openai', 'anthropic', 'openai'] } }, 'ai.providers: must not name a provider twice'],
   ]))('refuses a bad value, naming $expected', ({ input, expected }) => {
     const messages = issues(startupSpecSchema.safeParse({ ...minimalStartup, ...input }));
     expect(messages.join('\n')).toContain(expected);
@@ -83,10 +99,20 @@ describe('pipelineSchema (through the Startup spec)', () => {
     expect(withTasks([{ name: 'd', type: 'decompose' }, { name: 'c', type: 'codegen', forEach: 'd' }])).toContain('forEach must name a task listed in dependsOn');
     expect(withTasks([{ name: 'a', type: 'deploy' }])).toContain('pipeline.tasks.0.type');
     expect(withTasks([])).toContain('pipeline.tasks');
+    expect(withTasks([{ name: 'a', type: 'spec' }, { name: 'b', type: 'spec', dependsOn: ['a', 'a'] }])).toContain('pipeline.tasks.1.dependsOn: must not name a task twice');
   });
 
   it('accepts a fan-out over a dependency', () => {
     expect(withTasks([{ name: 'd', type: 'decompose' }, { name: 'c', type: 'codegen', dependsOn: ['d'], forEach: 'd' }])).toBe('');
+  });
+});
+
+describe('characterCount', () => {
+  it('counts a character outside the BMP once, and a lone surrogate as one', () => {
+    expect(characterCount('')).toBe(0);
+    expect(characterCount('abc')).toBe(3);
+    expect(characterCount('🚀x🚀')).toBe(3);
+    expect(characterCount('\ud800x\udc00')).toBe(3);
   });
 });
 
@@ -123,6 +149,11 @@ describe('startupTemplateSpecSchema', () => {
     expect(issues(startupTemplateSpecSchema.safeParse({ ...template, files: [input] })).join('\n')).toContain(expected);
   });
 
+  it('refuses two files at one path, as the API server refuses a repeated key of the files map', () => {
+    const files = [{ path: 'README.md', content: 'a' }, { path: 'README.md', content: 'b' }];
+    expect(issues(startupTemplateSpecSchema.safeParse({ ...template, files }))).toEqual(['files: file paths must be unique']);
+  });
+
   it('allows dotfiles and bracketed route segments', () => {
     const files = [{ path: 'web/.gitignore', content: 'node_modules' }, { path: 'web/app/[id]/page.tsx', content: '' }];
     expect(startupTemplateSpecSchema.safeParse({ ...template, files }).success).toBe(true);
@@ -135,6 +166,22 @@ describe('aiProviderSpecSchema', () => {
       type: 'openai', model: 'gpt-4o', secretRef: { name: 'openai', key: 'api-key' },
       pricing: { inputPerMillionTokens: '0', outputPerMillionTokens: '0' }, maxConcurrency: 4, timeoutSeconds: 120,
     });
+  });
+
+  // Each verdict is the API server's too (the CRD's CEL rule is the same expression).
+  const withBaseURL = (baseURL: string) => aiProviderSpecSchema.safeParse({ type: 'openai-compatible', model: 'm', baseURL, secretRef: { name: 'k' } }).success;
+  it.each([
+    'https://api.perplexity.ai', 'http://ollama.ollama.svc:11434/v1', 'https://x.openai.azure.com/openai?api-version=2024-02-01',
+    'http://127.0.0.1:9/v1', 'http://[::1]:8080/v1', 'HTTP://EXAMPLE.COM', 'http://user:pw@host', 'http://a_b:65535/%41',
+  ])('takes the base URL %s', (url) => {
+    expect(withBaseURL(url)).toBe(true);
+  });
+  it.each([
+    'http://', 'https://', 'https:/api.example.com', 'http:api.example.com', 'http:///v1', 'http://:8080', 'http://api.example.com:65536',
+    'https://api.example.com/v1#models', 'http://api.example.com/%zz', 'http://api.example.com/a b', 'http://éxample.com', 'http://exa{mple}.com',
+    'http://api.example.com\n', '//api.example.com', 'ftp://api.example.com',
+  ])('refuses the base URL %j: no host, a port past 65535, a fragment, a bad escape or character', (url) => {
+    expect(withBaseURL(url)).toBe(false);
   });
 
   it('needs no key for offline', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
 import {
-  MAX_SERVICES, conditionsSchema, dnsSubdomain, observedGeneration, quantitySchema, servicesSchema, timestamp, usdAmount, usdStatus,
+  MAX_SERVICES, conditionsSchema, distinct, text, dnsSubdomain, observedGeneration, quantitySchema, servicesSchema, timestamp, usdAmount, usdStatus,
 } from './common.ts';
 import { TASK_TYPES, pipelineSchema } from './pipeline.ts';
 
@@ -19,10 +19,10 @@ export type TaskPhase = (typeof TASK_PHASES)[number];
 
 
 const founderSchema = z.strictObject({
-  name: z.string().min(1).max(128).describe('The founder\'s name.'),
-  skills: z.array(z.string().min(1).max(64)).max(32).default([]).describe('Skills the founder brings, e.g. full-stack development, sales.'),
-  experience: z.string().max(2000).optional().describe('The founder\'s background and track record, in prose.'),
-  goals: z.string().max(2000).optional().describe('What the founder wants from this startup, in prose.'),
+  name: text(128, 1).describe('The founder\'s name.'),
+  skills: z.array(text(64, 1)).max(32).default([]).describe('Skills the founder brings, e.g. full-stack development, sales.'),
+  experience: text(2000).optional().describe('The founder\'s background and track record, in prose.'),
+  goals: text(2000).optional().describe('What the founder wants from this startup, in prose.'),
 }).describe('The founder profile, input to the founder-analysis task.');
 
 const resourcesSchema = z.strictObject({
@@ -39,7 +39,7 @@ const quotaSchema = z.strictObject({
 }).prefault({}).describe('AI budget; the gateway never lets a startup exceed it, and the pipeline pauses with BudgetExceeded until the window resets.');
 
 const aiSchema = z.strictObject({
-  providers: z.array(dnsSubdomain('Name of an AIProvider.')).max(16).optional()
+  providers: z.array(dnsSubdomain('Name of an AIProvider.')).max(16).refine(distinct(), { message: 'must not name a provider twice' }).optional()
     .meta({ 'x-kubernetes-list-type': 'set' })
     .describe('AIProviders the startup may use (every Ready one when unset); with routing Ordered, in order of preference.'),
   routing: z.enum(ROUTING_MODES).default('Learned')
@@ -48,10 +48,10 @@ const aiSchema = z.strictObject({
 }).prefault({}).describe('Which AI providers the startup uses and how much.');
 
 export const startupSpecSchema = z.strictObject({
-  displayName: z.string().min(1).max(63).describe('Human name of the startup, 1 to 63 characters.'),
-  industry: z.string().min(1).max(63).optional().describe('Industry, e.g. fintech.'),
-  category: z.string().min(1).max(63).optional().describe('Category within the industry, e.g. payments.'),
-  idea: z.string().max(4000).optional().describe('The pitch, up to 4000 characters.'),
+  displayName: text(63, 1).describe('Human name of the startup, 1 to 63 characters.'),
+  industry: text(63, 1).optional().describe('Industry, e.g. fintech.'),
+  category: text(63, 1).optional().describe('Category within the industry, e.g. payments.'),
+  idea: text(4000).optional().describe('The pitch, up to 4000 characters.'),
   template: withRules(dnsSubdomain('Name of the StartupTemplate the project is scaffolded from (reactnext, vuenuxt and fluttermobile ship built in); immutable.'), [{
     rule: 'self == oldSelf',
     message: 'spec.template is immutable',

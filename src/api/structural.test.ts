@@ -27,13 +27,13 @@ describe('toStructuralSchema', () => {
       .toEqual({ type: 'object', additionalProperties: { type: 'integer' } });
   });
 
-  it('writes int-or-string in the one shape the API server recognises', () => {
+  it('writes int-or-string in the one shape the API server recognises, the string\'s bounds beside it', () => {
     const out = toStructuralSchema({
       description: 'q', default: '1', 'x-kubernetes-int-or-string': true,
       anyOf: [{ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { type: 'string', maxLength: 3 }],
     });
     expect(out).toEqual({
-      description: 'q', default: '1', anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true,
+      description: 'q', default: '1', maxLength: 3, anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true,
     });
   });
 

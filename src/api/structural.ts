@@ -83,11 +83,20 @@ function ordered(schema: JsonSchema): JsonSchema {
   return Object.fromEntries(Object.entries(schema).sort(([a], [b]) => rank(a) - rank(b)));
 }
 
+/** Bounds of a string that OpenAPI checks of string values only, so they may stand beside an int-or-string's anyOf. */
+const STRING_BOUNDS = ['minLength', 'maxLength', 'pattern'] as const;
+
 function intOrString(schema: JsonSchema): JsonSchema {
+  // The anyOf must be exactly integer-or-string, so the string branch's bounds move up to the
+  // node (as controller-gen puts a Quantity's pattern there); without them the API server
+  // would take strings zod refuses.
+  const string = (schema.anyOf as JsonSchema[] | undefined)?.find((branch) => branch.type === 'string') ?? {};
   const out: JsonSchema = {};
-  for (const key of ['description', 'default', 'x-kubernetes-validations'] as const) {
-    if (key in schema) out[key] = schema[key];
-  }
+  const copy = (key: string, from: JsonSchema) => { if (key in from) out[key] = from[key]; };
+  copy('description', schema);
+  copy('default', schema);
+  for (const key of STRING_BOUNDS) copy(key, string);
+  copy('x-kubernetes-validations', schema);
   return { ...out, anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true };
 }
 

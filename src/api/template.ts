@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
-import { conditionsSchema, observedGeneration, quantitySchema, servicesSchema } from './common.ts';
+import { conditionsSchema, distinct, observedGeneration, quantitySchema, servicesSchema, text } from './common.ts';
 import { pipelineSchema } from './pipeline.ts';
 
 export const MAX_TEMPLATE_FILES = 2048;
@@ -20,14 +20,14 @@ const BASE64 = '^[A-Za-z0-9+/]*={0,2}$';
 const templateFileSchema = withRules(
   z.strictObject({
     path: withRules(
-      z.string().min(1).max(1024).regex(new RegExp(FILE_PATH), 'must be a relative slash-separated path'),
+      text(1024, 1).regex(new RegExp(FILE_PATH), 'must be a relative slash-separated path'),
       [{
         rule: `!self.matches('${DOT_SEGMENT}')`,
         message: 'must not contain . or .. segments',
         check: (p) => !new RegExp(DOT_SEGMENT).test(p),
       }],
     ).describe('Path of the file in the rendered tree: relative, slash-separated, without . or .. segments.'),
-    content: z.string().max(MAX_FILE_BYTES).optional()
+    content: text(MAX_FILE_BYTES).optional()
       .describe('Text content, a Nunjucks template rendered with the startup\'s values.'),
     base64: z.string().max(Math.ceil(MAX_FILE_BYTES / 3) * 4).regex(new RegExp(BASE64), 'must be base64').optional()
       .describe('Binary content, base64-encoded, copied verbatim (never rendered).'),
@@ -40,7 +40,7 @@ const templateFileSchema = withRules(
 ).describe('One file of the template.');
 
 export const startupTemplateSpecSchema = z.strictObject({
-  description: z.string().min(1).max(256).describe('What the template scaffolds, shown by kubectl get stpl.'),
+  description: text(256, 1).describe('What the template scaffolds, shown by kubectl get stpl.'),
   framework: z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be lowercase, e.g. nextjs')
     .describe('Main framework of the scaffold, e.g. nextjs, nuxt, flutter.'),
   parameters: z.record(z.string(), z.unknown()).optional()
@@ -52,7 +52,7 @@ export const startupTemplateSpecSchema = z.strictObject({
     storage: quantitySchema.optional().describe('Storage the scaffold needs.'),
   }).optional().describe('Resources the scaffold is sized for, as Kubernetes quantities.'),
   pipeline: pipelineSchema.optional().describe('Default AI pipeline of startups using the template.'),
-  files: z.array(templateFileSchema).max(MAX_TEMPLATE_FILES).default([])
+  files: z.array(templateFileSchema).max(MAX_TEMPLATE_FILES).refine(distinct((f: { path: string }) => f.path), { message: 'file paths must be unique' }).default([])
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['path'] })
     .describe('The file tree, text files as Nunjucks templates and binary files base64-encoded.'),
 }).describe('A project scaffold with its parameters and default AI pipeline.');

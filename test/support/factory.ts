@@ -14,7 +14,7 @@ import { Metrics } from '../../src/observability/metrics.ts';
 import { parseOperatorConfig } from '../../src/operator/config.ts';
 import { loadTemplateDir, templateDir, toStartupTemplate } from '../../src/templates/load.ts';
 
-const RUN_LABEL = 'test.startupfactory.dev/run';
+export const RUN_LABEL = 'test.startupfactory.dev/run';
 
 /** The operator a test runs: all of it, or its Startup controller alone (`startupControllerOnly`). */
 export type Operator = Pick<FullOperator, 'manager' | 'startups'> & Partial<Omit<FullOperator, 'manager' | 'startups'>>;
@@ -64,11 +64,13 @@ export type FactoryOptions = {
   logs?: Writable;
   /** The test runs the operator itself (OperatorProcess); the factory starts none and makes its namespace. */
   external?: boolean;
+  /** Names chosen before the factory starts, for a file that builds its test cases around them (unique ones otherwise). */
+  names?: Partial<Pick<TestFactory, 'run' | 'namespace' | 'template'>>;
 };
 
 export async function startFactory(flags: string[], o: FactoryOptions = {}): Promise<TestFactory> {
-  const run = uniqueName('run');
-  const namespace = uniqueName('sf-op');
+  const run = o.names?.run ?? uniqueName('run');
+  const namespace = o.names?.namespace ?? uniqueName('sf-op');
   const gatewayPort = await freePort();
   const operatorFlags = [
     '--namespace', namespace, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1',
@@ -80,7 +82,7 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
     : createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
   const client = new KubeClient(kubeConfig(), { qps: 100, burst: 200, metrics: new Metrics({ defaultMetrics: false }) });
   let stopCurrent: (() => Promise<void>) | undefined;
-  const template = uniqueName('tpl');
+  const template = o.names?.template ?? uniqueName('tpl');
   const builtin = toStartupTemplate(await loadTemplateDir(templateDir('reactnext')));
   await client.serverSideApply({ ...builtin, metadata: { name: template } });
 
@@ -130,7 +132,7 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
     },
     async cleanup() {
       await factory.stop();
-      await kubectl(['delete', 'startups,aiproviders', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
+      await kubectl(['delete', 'startups,aiproviders,startuptemplates', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
       await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
       await kubectl(['delete', 'startuptemplate', template, '--ignore-not-found', '--wait=false']);
     },
