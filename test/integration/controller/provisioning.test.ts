@@ -129,7 +129,7 @@ describe('Startup provisioning', () => {
 
   it('reverts a hand edit of the scaffold\'s data and recreates a deleted chunk, though it caches their metadata only', async () => {
     const original = await getIn('ConfigMap', 'scaffold-0', ns);
-    const [key] = Object.keys(original.data);
+    const key = Object.keys(original.data)[0]!;
     const edited = await kubectl(['patch', 'configmap', 'scaffold-0', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ data: { [key]: 'tampered' } })]);
     expect(edited.code, edited.stderr).toBe(0);
     await waitFor('scaffold data restored', async () => (await getIn('ConfigMap', 'scaffold-0', ns)).data[key] === original.data[key], 10_000);
