@@ -164,11 +164,14 @@ try {
   const serverDelta = delta(serverAfter, serverBefore).filter(([r]) => ours.has(r));
   results.resyncServerWrites = serverDelta.reduce((n, [, v]) => n + v, 0);
 
-  const sorted = [...reconciles].sort((a, b) => a - b);
-  results.reconcileP50Ms = Number(pct(sorted, 50).toFixed(2));
-  results.reconcileP95Ms = Number(pct(sorted, 95).toFixed(2));
-  results.reconcileP99Ms = Number(pct(sorted, 99).toFixed(2));
-  results.reconciles = sorted.length;
+  // Converging (creates, renders, status writes) and at rest (the resync) are different work: both are printed.
+  const percentiles = (xs: number[], prefix: string) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    for (const p of [50, 95, 99]) results[`${prefix}P${p}Ms`] = Number(pct(sorted, p).toFixed(2));
+    results[`${prefix}Count`] = sorted.length;
+  };
+  percentiles(reconciles.slice(0, reconcilesBefore), 'reconcile');
+  percentiles(reconciles.slice(reconcilesBefore), 'restReconcile');
   const mem = process.memoryUsage();
   results.rssMiB = Math.round(mem.rss / 1048576);
   results.heapUsedMiB = Math.round(mem.heapUsed / 1048576);
@@ -190,7 +193,8 @@ try {
     ['API requests per Startup (mutating)', `${Number(results.requestsPerStartup).toFixed(1)} (${Number(results.mutatingPerStartup).toFixed(1)})`],
     ['  writes per Startup by resource (API server)', String(results.writesPerStartupByResource)],
     ['writes of a resync at rest: operator / API server (goal 0)', `${results.resyncOperatorWrites} / ${results.resyncServerWrites}${serverDelta.length ? ` (${serverDelta.map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`],
-    ['reconcile p50 / p95 / p99 (goal p99 ≤ 20 ms)', `${fmtMs(Number(results.reconcileP50Ms))} / ${fmtMs(Number(results.reconcileP95Ms))} / ${fmtMs(Number(results.reconcileP99Ms))} over ${results.reconciles}`],
+    ['reconcile p50 / p95 / p99 while converging', `${fmtMs(Number(results.reconcileP50Ms))} / ${fmtMs(Number(results.reconcileP95Ms))} / ${fmtMs(Number(results.reconcileP99Ms))} over ${results.reconcileCount}`],
+    ['reconcile p50 / p95 / p99 at rest (goal p99 ≤ 20 ms)', `${fmtMs(Number(results.restReconcileP50Ms))} / ${fmtMs(Number(results.restReconcileP95Ms))} / ${fmtMs(Number(results.restReconcileP99Ms))} over ${results.restReconcileCount}`],
     ['process RSS / heap used (goal RSS ≤ 150 MiB at 1000)', `${results.rssMiB} MiB / ${results.heapUsedMiB} MiB`],
     ['delete them all (namespaces gone)', fmt(Number(results.deleteAllSeconds) * 1000)],
   ];

@@ -8,6 +8,8 @@ import type { FileTree } from './tree.ts';
 export type IsolationLimits = { timeoutMs: number; maxHeapMb: number };
 
 const DEFAULT_LIMITS: IsolationLimits = { timeoutMs: 10_000, maxHeapMb: 256 };
+/** An idle render worker is let go after this long. */
+const IDLE_MS = 30_000;
 
 type Reply = { id: number } & ({ entries: [string, Uint8Array][] } | { error: { name: string; message: string } });
 type Job = { id: number; input: RenderInput; timeoutMs: number; resolve(tree: FileTree): void; reject(err: Error): void };
@@ -23,6 +25,7 @@ class RenderPool {
   readonly #maxHeapMb: number;
   readonly #size = Math.max(1, availableParallelism());
   readonly #idle: Worker[] = [];
+  readonly #idleTimers = new Map<Worker, NodeJS.Timeout>();
   readonly #queue: Job[] = [];
   #workers = 0;
   #ids = 0;
@@ -42,6 +45,8 @@ class RenderPool {
     while (this.#queue.length > 0) {
       const worker = this.#idle.pop() ?? (this.#workers < this.#size ? this.#spawn() : undefined);
       if (!worker) return;
+      clearTimeout(this.#idleTimers.get(worker));
+      this.#idleTimers.delete(worker);
       this.#run(worker, this.#queue.shift()!);
     }
   }
@@ -53,6 +58,8 @@ class RenderPool {
       this.#workers--;
       const i = this.#idle.indexOf(worker);
       if (i >= 0) this.#idle.splice(i, 1);
+      clearTimeout(this.#idleTimers.get(worker));
+      this.#idleTimers.delete(worker);
       this.#dispatch();
     });
     return worker;
@@ -73,6 +80,11 @@ class RenderPool {
       } else {
         worker.unref();
         this.#idle.push(worker);
+        // Renders come in bursts (Startups applied together, a template changed); between
+        // them a worker's heap is memory the operator holds for nothing.
+        const timer = setTimeout(() => void worker.terminate(), IDLE_MS);
+        timer.unref();
+        this.#idleTimers.set(worker, timer);
         this.#dispatch();
       }
     };
