@@ -106,7 +106,10 @@ export class StartupReconciler {
     );
 
     if (!decision.admitted) {
-      await this.#writeStatus(startup, { kind: 'Queued', reason: decision.admission.reason, message: decision.admission.message });
+      const { reason, message } = decision.admission;
+      // Larger than the whole factory: Stalled, not waiting its turn. A smaller spec or more
+      // capacity (Nodes joining, which enqueue it; a resized one, which the recheck finds) lets it in.
+      await this.#writeStatus(startup, { kind: reason === 'ExceedsCapacity' ? 'Refused' : 'Queued', reason, message });
       return { requeueAfter: WAITING_RECHECK_MS };
     }
     const namespace = startupNamespace(name);
