@@ -210,27 +210,30 @@ export class StartupReconciler {
    * Created once, never applied: a later pass must not rotate a password the database
    * already uses. The password comes from the CSPRNG and goes nowhere but the Secret.
    *
-   * The operator may create Secrets in a startup's namespace but not read them, so the
-   * create itself is the check: AlreadyExists means it is there. Sending that create on
-   * every pass would cost a request per reconcile, at rest too; instead the pass asks the
-   * cluster's own count of the namespace's Secrets, which the quota controller keeps in the
-   * ResourceQuota's status (it may read Secrets; we watch the quota). Deleting the Secret
-   * changes that count, the change enqueues the Startup (an owned object changed), and a
-   * count unlike the one the Secret was last confirmed at sends the create again. An
-   * unchanged count (a resync, any pass at rest) sends nothing; each change (a task
-   * attempt's token Secret coming or going) costs one create that answers 409 and writes
-   * nothing. What is remembered is an observation, keyed by the live count it was made at,
+   * The operator may create Secrets in a startup's namespace but not read them, so a create
+   * is the check: AlreadyExists means it is there. A dry run, because a real create is
+   * charged to the namespace's quota even when it ends in AlreadyExists: each would write
+   * the ResourceQuota's status and count one Secret more until the quota controller
+   * recounts, and that change would enqueue the Startup again. When to check comes from the
+   * cluster's own count of the namespace's Secrets, kept by the quota controller in the
+   * ResourceQuota's status (it may read Secrets; we watch the quota): deleting the Secret
+   * changes the count, the change enqueues the Startup, and a count unlike the one the
+   * Secret was last confirmed at checks again. So a resync, or any pass at rest, sends
+   * nothing; a change of the count (a task attempt's token Secret coming or going) costs one
+   * dry run. What is remembered is an observation keyed by the live count it was made at,
    * not progress: a restart, or any change to the count, looks again.
    */
   async #ensureDatabaseSecret(startup: Startup, services: Parameters<typeof desiredDatabaseSecret>[1]): Promise<void> {
     const uid = startup.metadata.uid ?? '';
     const namespace = startupNamespace(startup.metadata.name);
     const quota = this.#d.owned.get('ResourceQuota')?.get(QUOTA_NAME, namespace) as QuotaStatus | undefined;
-    // Read before the create, so a deletion racing it changes the count after what is recorded.
+    // Read before the check, so a deletion racing it changes the count after what is recorded.
     const secrets = quota?.status?.used?.secrets;
     if (this.#databaseSecretSeen.has(uid) && this.#databaseSecretSeen.get(uid) === secrets) return;
+    const secret = desiredDatabaseSecret({ name: startup.metadata.name, uid }, services, randomBytes(24).toString('base64url'));
     try {
-      await this.#d.client.create(desiredDatabaseSecret({ name: startup.metadata.name, uid }, services, randomBytes(24).toString('base64url')));
+      await this.#d.client.create(secret, { dryRun: true });
+      await this.#d.client.create(secret);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
