@@ -7,6 +7,7 @@ const candidate = (name: string, over: Partial<AdmissionCandidate> = {}): Admiss
   priority: 0,
   creationTimestamp: '2026-11-25T10:00:00Z',
   requests: { cpuMillis: 500, memoryBytes: 512 * Mi },
+  asks: { cpu: '500m', memory: '512Mi' },
   admitted: false,
   finished: false,
   ...over,
@@ -68,13 +69,46 @@ describe('decideAdmission', () => {
     expect(decisions.get('b')?.reason).toBe('CapacityExceeded');
   });
 
-  it('refuses a Startup larger than the whole capacity without blocking the others', () => {
-    const decisions = decideAdmission(
-      [candidate('huge', { creationTimestamp: '2026-11-25T09:00:00Z', requests: { cpuMillis: 64_000, memoryBytes: Mi } }), candidate('ok')],
-      { maxActive: 5, capacity: { cpuMillis: 4000, memoryBytes: 8192 * Mi } },
-    );
+  it('refuses a Startup larger than the whole capacity as ExceedsCapacity, naming the resource, without blocking the others', () => {
+    const huge = candidate('huge', { priority: 10, requests: { cpuMillis: 64_000, memoryBytes: Mi }, asks: { cpu: '64', memory: '1Mi' } });
+    const decisions = decideAdmission([huge, candidate('ok')], { maxActive: 1, capacity: { cpuMillis: 4000, memoryBytes: 8192 * Mi } });
+    // At the head of the queue and with one slot, yet the one behind it gets the slot.
     expect(admittedNames(decisions)).toEqual(['ok']);
-    expect(decisions.get('huge')).toMatchObject({ reason: 'CapacityExceeded', message: expect.stringContaining('whole capacity') });
+    expect(decisions.get('huge')).toEqual({ admitted: false, reason: 'ExceedsCapacity', message: "asks cpu 64, more than the factory's whole capacity of 4" });
+  });
+
+  it('names every resource beyond the capacity, as the spec wrote it', () => {
+    const both = candidate('both', { requests: { cpuMillis: 3000, memoryBytes: Infinity }, asks: { cpu: '3000m', memory: '1e400' } });
+    expect(decideAdmission([both], { maxActive: 5, capacity: { cpuMillis: 2500, memoryBytes: 2560 * Mi } }).get('both')?.message)
+      .toBe("asks cpu 3000m, more than the factory's whole capacity of 2500m; asks memory 1e400, more than the factory's whole capacity of 2560Mi");
+  });
+
+  it('refuses an amount too large to count even when the capacity is unbounded', () => {
+    const unbounded = { maxActive: 5, capacity: { cpuMillis: Infinity, memoryBytes: Infinity } };
+    const decisions = decideAdmission(
+      [candidate('inf', { requests: { cpuMillis: 500, memoryBytes: Infinity }, asks: { cpu: '500m', memory: '1e400' } }), candidate('big', { requests: { cpuMillis: 1e9, memoryBytes: 2 ** 50 } })],
+      unbounded,
+    );
+    expect(decisions.get('inf')).toMatchObject({ admitted: false, reason: 'ExceedsCapacity', message: expect.stringContaining('memory 1e400, more than any capacity') });
+    expect(decisions.get('big')?.admitted).toBe(true);
+  });
+
+  it('admits a refused Startup once the capacity grows or its spec shrinks to fit', () => {
+    const huge = candidate('huge', { requests: { cpuMillis: 6000, memoryBytes: Mi } });
+    const small = { maxActive: 5, capacity: { cpuMillis: 4000, memoryBytes: 8192 * Mi } };
+    expect(decideAdmission([huge], small).get('huge')?.reason).toBe('ExceedsCapacity');
+    expect(decideAdmission([huge], { ...small, capacity: { ...small.capacity, cpuMillis: 6000 } }).get('huge')?.admitted).toBe(true);
+    expect(decideAdmission([{ ...huge, requests: { cpuMillis: 4000, memoryBytes: Mi } }], small).get('huge')?.admitted).toBe(true);
+  });
+
+  it('counts a refused Startup in neither slots nor capacity: the rest queue as if it were not there', () => {
+    const capacity = { cpuMillis: 1000, memoryBytes: 8192 * Mi };
+    const rest = [candidate('a', { creationTimestamp: '2026-11-25T10:00:01Z' }), candidate('b', { creationTimestamp: '2026-11-25T10:00:02Z' }), candidate('c', { creationTimestamp: '2026-11-25T10:00:03Z' })];
+    const without = decideAdmission(rest, { maxActive: 5, capacity });
+    const withHuge = decideAdmission([candidate('huge', { priority: 1, requests: { cpuMillis: 1001, memoryBytes: Mi } }), ...rest], { maxActive: 5, capacity });
+    expect(withHuge.get('huge')?.reason).toBe('ExceedsCapacity');
+    for (const name of ['a', 'b', 'c']) expect(withHuge.get(name), name).toEqual(without.get(name));
+    expect(admittedNames(without)).toEqual(['a', 'b']);
   });
 
   it('frees the slot of a Startup whose pipeline finished, while its resources still count', () => {

@@ -1,3 +1,5 @@
+import { formatBytes, formatMillis } from '../provisioning/quantity.ts';
+
 /**
  * Which Startups may hold a namespace and quota right now.
  *
@@ -10,7 +12,9 @@
  * The queue is strict: Startups wait in order (priority descending, then creation time,
  * then name) and one that does not fit blocks those behind it, so a large Startup is not
  * starved by a stream of small ones. A Startup larger than the whole capacity could never
- * be admitted; it is refused on its own and does not block the queue.
+ * be admitted, so waiting is not what it needs: it is refused on its own
+ * (`ExceedsCapacity`, which the controller reports as Stalled), holds no slot and does not
+ * block the queue, and is judged again like any other when its spec or the capacity changes.
  */
 export type Resources = { cpuMillis: number; memoryBytes: number };
 
@@ -20,6 +24,8 @@ export type AdmissionCandidate = {
   /** RFC 3339; compared as strings, which orders correctly for the API server's UTC format. */
   creationTimestamp: string;
   requests: Resources;
+  /** The quantities as the spec writes them, for messages: `1e400` says more than the number it parses to. */
+  asks: { cpu: string; memory: string };
   /** Admitted by an earlier decision (recorded in status or in the in-process ledger). */
   admitted: boolean;
   /** Its pipeline is over (succeeded or failed): it holds capacity but no slot. */
@@ -28,7 +34,11 @@ export type AdmissionCandidate = {
 
 export type AdmissionLimits = { maxActive: number; capacity: Resources };
 
-export type AdmissionReason = 'Admitted' | 'ActiveLimitReached' | 'CapacityExceeded';
+/**
+ * `ActiveLimitReached` and `CapacityExceeded` wait their turn: room is made as others finish
+ * or go. `ExceedsCapacity` is more than the whole factory holds, so no turn ever comes.
+ */
+export type AdmissionReason = 'Admitted' | 'ActiveLimitReached' | 'CapacityExceeded' | 'ExceedsCapacity';
 
 export type AdmissionDecision = {
   admitted: boolean;
@@ -61,12 +71,9 @@ export function decideAdmission(candidates: readonly AdmissionCandidate[], limit
   // Everything behind the first Startup that does not fit waits for the same reason.
   let blocked: AdmissionDecision | undefined;
   for (const c of candidates.filter((c) => !c.admitted).sort(queueOrder)) {
-    if (!fits(c.requests, NOTHING, limits.capacity)) {
-      decisions.set(c.name, {
-        admitted: false,
-        reason: 'CapacityExceeded',
-        message: `requests ${describe(c.requests)}, more than the factory's whole capacity of ${describe(limits.capacity)}`,
-      });
+    const beyond = beyondCapacity(c, limits.capacity);
+    if (beyond) {
+      decisions.set(c.name, { admitted: false, reason: 'ExceedsCapacity', message: beyond });
       continue;
     }
     blocked ??= blockedBy(c, active, used, limits);
@@ -80,8 +87,6 @@ export function decideAdmission(candidates: readonly AdmissionCandidate[], limit
   return decisions;
 }
 
-const NOTHING: Resources = { cpuMillis: 0, memoryBytes: 0 };
-
 function blockedBy(c: AdmissionCandidate, active: number, used: Resources, limits: AdmissionLimits): AdmissionDecision | undefined {
   if (active >= limits.maxActive) {
     return { admitted: false, reason: 'ActiveLimitReached', message: `${active} of ${limits.maxActive} startups being built` };
@@ -94,6 +99,23 @@ function blockedBy(c: AdmissionCandidate, active: number, used: Resources, limit
     };
   }
   return undefined;
+}
+
+/**
+ * Why a Startup can never be admitted, naming each resource it asks more of than the whole
+ * capacity holds, or undefined when it could fit an empty factory. An amount too large to
+ * count (`1e400` parses to Infinity) fits nothing, not even a capacity the cluster leaves
+ * unbounded: no quota could be written for it.
+ */
+function beyondCapacity(c: AdmissionCandidate, capacity: Resources): string | undefined {
+  const over = [
+    { resource: 'cpu', asked: c.requests.cpuMillis, asks: c.asks.cpu, capacity: capacity.cpuMillis, format: formatMillis },
+    { resource: 'memory', asked: c.requests.memoryBytes, asks: c.asks.memory, capacity: capacity.memoryBytes, format: formatBytes },
+  ].filter((r) => !Number.isFinite(r.asked) || r.asked > r.capacity);
+  if (over.length === 0) return undefined;
+  return over.map((r) => Number.isFinite(r.capacity)
+    ? `asks ${r.resource} ${r.asks}, more than the factory's whole capacity of ${r.format(r.capacity)}`
+    : `asks ${r.resource} ${r.asks}, more than any capacity can hold (the factory's is unbounded, but this is no finite amount)`).join('; ');
 }
 
 function fits(request: Resources, used: Resources, capacity: Resources): boolean {

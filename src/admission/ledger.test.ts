@@ -8,6 +8,7 @@ const claim = (name: string, over: Partial<StartupClaim> = {}): StartupClaim => 
   priority: 0,
   creationTimestamp: '2026-11-25T10:00:00Z',
   requests: { cpuMillis: 100, memoryBytes: 128 * Mi },
+  asks: { cpu: '100m', memory: '128Mi' },
   recorded: { admitted: false, nodePorts: {} },
   finished: false,
   ...over,

@@ -8,6 +8,8 @@ export type StartupClaim = {
   priority: number;
   creationTimestamp: string;
   requests: Resources;
+  /** `requests` as the spec writes them, for messages. */
+  asks: { cpu: string; memory: string };
   /** What the Startup's status records (the persisted half of the ledger). */
   recorded: { admitted: boolean; nodePorts: Readonly<Record<string, number>> };
   /** Its pipeline is over: it keeps its namespace and capacity but frees its slot. */

@@ -15,10 +15,11 @@ describe('claimOf', () => {
     expect(claimOf(raw({}))).toEqual({
       name: 'acme', uid: 'u1', priority: 0, creationTimestamp: '2026-11-25T10:00:00Z',
       requests: { cpuMillis: 500, memoryBytes: 512 * 2 ** 20 },
+      asks: { cpu: '500m', memory: '512Mi' },
       recorded: { admitted: false, nodePorts: {} },
       finished: false,
     });
-    expect(claimOf(raw({ resources: { cpu: 2, memory: '1Gi' }, priority: 7 }))).toMatchObject({ priority: 7, requests: { cpuMillis: 2000, memoryBytes: 2 ** 30 } });
+    expect(claimOf(raw({ resources: { cpu: 2, memory: '1Gi' }, priority: 7 }))).toMatchObject({ priority: 7, requests: { cpuMillis: 2000, memoryBytes: 2 ** 30 }, asks: { cpu: '2', memory: '1Gi' } });
   });
 
   it('reads what the status records', () => {

@@ -40,6 +40,7 @@ export function claimOf(startup: Startup): StartupClaim | undefined {
     priority: startup.spec?.priority ?? 0,
     creationTimestamp: String(startup.metadata.creationTimestamp ?? ''),
     requests: { cpuMillis: cpuMillis(resources.data.cpu), memoryBytes: bytes(resources.data.memory) },
+    asks: { cpu: resources.data.cpu, memory: resources.data.memory },
     recorded: { admitted: isConditionTrue(startup.status?.conditions, ConditionType.Admitted), nodePorts: recordedNodePorts(startup) },
     finished: pipelineFinished(startup.status?.conditions),
   };

@@ -38,7 +38,8 @@ export function startupInformers(manager: Manager, startupSelector: string | und
  * Registers the Startup controller and the informers only it reads with the manager:
  * Nodes (capacity) and the owned kinds, label-selected so only our objects are cached.
  * A change to any owned object enqueues its Startup, which is how a hand edit is
- * reverted; any change among Startups or Nodes re-examines the waiting ones, since a
+ * reverted (the ResourceQuota's status too: its count of Secrets changing is how a deleted
+ * database Secret is noticed, with no right to watch Secrets); any change among Startups or Nodes re-examines the waiting ones, since a
  * freed slot, capacity or node port may be theirs.
  */
 export function setupStartupController(

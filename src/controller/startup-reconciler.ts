@@ -10,7 +10,8 @@ import { FIELD_MANAGER, type KubeClient, type KubeObject } from '../kube/client.
 import { isAlreadyExists } from '../kube/errors.ts';
 import { STARTUP_PROVISIONING } from '../api/status-owners.ts';
 import { applyOwnedStatus } from '../runtime/status.ts';
-import { DATABASE_SECRET, databaseName, desiredDatabaseSecret } from '../provisioning/database.ts';
+import { databaseName, desiredDatabaseSecret } from '../provisioning/database.ts';
+import { QUOTA_NAME } from '../provisioning/quota.ts';
 import { desiredObjects } from '../provisioning/desired.ts';
 import { withNodePorts } from '../provisioning/services.ts';
 import { claimOf, parseSpec, servicesOf } from './startup-claims.ts';
@@ -48,6 +49,7 @@ export type StartupReconcilerDeps = {
 export const WAITING_RECHECK_MS = 30_000;
 
 type Allocation = NonNullable<StartupStatus['allocation']>;
+type QuotaStatus = KubeObject & { status?: { used?: Record<string, string> } };
 
 /**
  * Reconciles one Startup: admission, then allocation, then the desired objects by
@@ -62,8 +64,8 @@ type Allocation = NonNullable<StartupStatus['allocation']>;
  */
 export class StartupReconciler {
   readonly #d: StartupReconcilerDeps;
-  /** uids whose database Secret is known to exist: Secrets are never cached, so this spares a GET per pass. */
-  readonly #secretsEnsured = new Set<string>();
+  /** By uid: the quota's count of Secrets when the database Secret was last known to exist (see #ensureDatabaseSecret). */
+  readonly #databaseSecretSeen = new Map<string, string | undefined>();
   readonly #scaffold = new ScaffoldRenderer();
 
   constructor(deps: StartupReconcilerDeps) {
@@ -75,7 +77,7 @@ export class StartupReconciler {
     if (!startup) {
       const live = new Set(this.#d.startups.list().map((s) => s.metadata.uid ?? ''));
       this.#scaffold.retain(live);
-      for (const uid of this.#secretsEnsured) if (!live.has(uid)) this.#secretsEnsured.delete(uid);
+      for (const uid of this.#databaseSecretSeen.keys()) if (!live.has(uid)) this.#databaseSecretSeen.delete(uid);
       return undefined;
     }
     if (startup.metadata.deletionTimestamp) return undefined;
@@ -104,7 +106,10 @@ export class StartupReconciler {
     );
 
     if (!decision.admitted) {
-      await this.#writeStatus(startup, { kind: 'Queued', reason: decision.admission.reason, message: decision.admission.message });
+      const { reason, message } = decision.admission;
+      // Larger than the whole factory: Stalled, not waiting its turn. A smaller spec or more
+      // capacity (Nodes joining, which enqueue it; a resized one, which the recheck finds) lets it in.
+      await this.#writeStatus(startup, { kind: reason === 'ExceedsCapacity' ? 'Refused' : 'Queued', reason, message });
       return { requeueAfter: WAITING_RECHECK_MS };
     }
     const namespace = startupNamespace(name);
@@ -204,19 +209,35 @@ export class StartupReconciler {
   /**
    * Created once, never applied: a later pass must not rotate a password the database
    * already uses. The password comes from the CSPRNG and goes nowhere but the Secret.
+   *
+   * The operator may create Secrets in a startup's namespace but not read them, so a create
+   * is the check: AlreadyExists means it is there. A dry run, because a real create is
+   * charged to the namespace's quota even when it ends in AlreadyExists: each would write
+   * the ResourceQuota's status and count one Secret more until the quota controller
+   * recounts, and that change would enqueue the Startup again. When to check comes from the
+   * cluster's own count of the namespace's Secrets, kept by the quota controller in the
+   * ResourceQuota's status (it may read Secrets; we watch the quota): deleting the Secret
+   * changes the count, the change enqueues the Startup, and a count unlike the one the
+   * Secret was last confirmed at checks again. So a resync, or any pass at rest, sends
+   * nothing; a change of the count (a task attempt's token Secret coming or going) costs one
+   * dry run. What is remembered is an observation keyed by the live count it was made at,
+   * not progress: a restart, or any change to the count, looks again.
    */
   async #ensureDatabaseSecret(startup: Startup, services: Parameters<typeof desiredDatabaseSecret>[1]): Promise<void> {
     const uid = startup.metadata.uid ?? '';
-    if (this.#secretsEnsured.has(uid)) return;
-    const ref = { apiVersion: 'v1', kind: 'Secret', name: DATABASE_SECRET, namespace: startupNamespace(startup.metadata.name) };
-    if (!(await this.#d.client.getOptional(ref))) {
-      try {
-        await this.#d.client.create(desiredDatabaseSecret({ name: startup.metadata.name, uid }, services, randomBytes(24).toString('base64url')));
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
+    const namespace = startupNamespace(startup.metadata.name);
+    const quota = this.#d.owned.get('ResourceQuota')?.get(QUOTA_NAME, namespace) as QuotaStatus | undefined;
+    // Read before the check, so a deletion racing it changes the count after what is recorded.
+    const secrets = quota?.status?.used?.secrets;
+    if (this.#databaseSecretSeen.has(uid) && this.#databaseSecretSeen.get(uid) === secrets) return;
+    const secret = desiredDatabaseSecret({ name: startup.metadata.name, uid }, services, randomBytes(24).toString('base64url'));
+    try {
+      await this.#d.client.create(secret, { dryRun: true });
+      await this.#d.client.create(secret);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
     }
-    this.#secretsEnsured.add(uid);
+    this.#databaseSecretSeen.set(uid, secrets);
   }
 
   /**

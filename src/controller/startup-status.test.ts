@@ -22,6 +22,23 @@ describe('nextStatus', () => {
     expect(status.observedGeneration).toBe(1);
   });
 
+  it('stalls a Startup that can never fit, still Queued and unallocated, and lets it through once it fits', () => {
+    const refused: Observation = { kind: 'Refused', reason: 'ExceedsCapacity', message: "asks memory 1e400, more than the factory's whole capacity of 16Gi" };
+    const status = nextStatus(nextStatus(undefined, spec, queued, t0), spec, refused, t1);
+    expect(status.phase).toBe('Queued');
+    for (const type of ['Admitted', 'Ready', 'Stalled']) {
+      expect(getCondition(status.conditions, type), type).toMatchObject({ reason: 'ExceedsCapacity', message: refused.message, observedGeneration: 1 });
+    }
+    expect(getCondition(status.conditions, 'Stalled')?.status).toBe('True');
+    expect(getCondition(status.conditions, 'Reconciling')).toMatchObject({ status: 'False', reason: 'Stalled' });
+    expect(getCondition(status.conditions, 'Admitted')?.status).toBe('False');
+    expect(status.allocation).toBeUndefined();
+    expect(nextStatus(status, spec, refused, t1)).toBe(status);
+    const admitted = nextStatus(status, { ...spec, generation: 2 }, { kind: 'Provisioning', reason: 'Provisioning', message: 'applying', allocation }, t1);
+    expect(admitted.phase).toBe('Provisioning');
+    expect(getCondition(admitted.conditions, 'Stalled')).toMatchObject({ status: 'False', reason: 'NotStalled' });
+  });
+
   it('goes Provisioning, then Running while the pipeline works, then Succeeded and Ready', () => {
     const provisioning = nextStatus(undefined, spec, { kind: 'Provisioning', reason: 'Provisioning', message: 'applying' , allocation }, t0);
     expect(provisioning).toMatchObject({ phase: 'Provisioning', namespace: 'startup-a', allocation, startedAt: '2026-11-25T10:00:00Z' });

@@ -7,6 +7,8 @@ type Allocation = NonNullable<StartupStatus['allocation']>;
 /** What one reconcile found, in the order a Startup moves through it. */
 export type Observation =
   | { kind: 'Queued'; reason: string; message: string }
+  /** Not admitted, and waiting will not help (more than the factory's whole capacity): only a smaller spec or a larger factory does. */
+  | { kind: 'Refused'; reason: string; message: string }
   /** The spec fails a check the API server cannot make (e.g. a cycle in the pipeline): only an edit helps. */
   | { kind: 'Invalid'; reason: string; message: string }
   /** Admitted, but the allocation cannot be made (e.g. `NodePortsExhausted`): only a change elsewhere helps. */
@@ -38,7 +40,7 @@ export function nextStatus(
 ): StartupStatus {
   const observedGeneration = startup.generation;
   const c = (type: string, status: Condition['status'], reason: string, message: string) => ({ type, status, reason, message, observedGeneration });
-  const admitted = observation.kind !== 'Queued' && observation.kind !== 'Invalid';
+  const admitted = observation.kind !== 'Queued' && observation.kind !== 'Refused' && observation.kind !== 'Invalid';
   const pipeline = pipelineVerdict(current?.conditions, observedGeneration);
   const updates = (() => {
     switch (observation.kind) {
@@ -55,6 +57,14 @@ export function nextStatus(
           c(ConditionType.Ready, 'False', 'Queued', observation.message),
           c(ConditionType.Reconciling, 'True', 'Queued', observation.message),
           c(ConditionType.Stalled, 'False', 'NotStalled', 'waiting its turn'),
+        ];
+      case 'Refused':
+        return [
+          c(ConditionType.Admitted, 'False', observation.reason, observation.message),
+          c(ConditionType.Provisioned, 'False', observation.reason, 'not admitted'),
+          c(ConditionType.Ready, 'False', observation.reason, observation.message),
+          c(ConditionType.Reconciling, 'False', 'Stalled', observation.message),
+          c(ConditionType.Stalled, 'True', observation.reason, observation.message),
         ];
       case 'Stalled':
         return [
@@ -140,7 +150,9 @@ function summary(pipeline: PipelineVerdict, c: ConditionMaker): Omit<Condition, 
 
 function phase(current: StartupPhase | undefined, suspend: boolean, observation: Observation, pipeline: PipelineVerdict): StartupPhase {
   switch (observation.kind) {
-    case 'Queued': return 'Queued';
+    // The phase says where it stands in its life, Stalled what helps: never admitted, it is still in the queue.
+    case 'Queued':
+    case 'Refused': return 'Queued';
     case 'Invalid': return current ?? 'Queued';
     case 'Stalled':
     case 'Provisioning': return 'Provisioning';

@@ -65,6 +65,18 @@ describe('KubeClient', () => {
     expect(text).toContain('startup_factory_api_requests_total{verb="get",code="200"} 2');
   });
 
+  it('creates for real unless asked for a dry run', async () => {
+    const { client, seen } = await serve((req) =>
+      req.url === '/api/v1' ? { status: 200, body: discovery } : { status: 201, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } });
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' } };
+    await client.create(cm, { dryRun: true });
+    await client.create(cm);
+    expect(seen.slice(1).map((s) => `${s.method} ${s.url}`)).toEqual([
+      'POST /api/v1/namespaces/ns/configmaps?fieldManager=startup-factory&dryRun=All',
+      'POST /api/v1/namespaces/ns/configmaps?fieldManager=startup-factory',
+    ]);
+  });
+
   it('waits out a 429 for its Retry-After, then succeeds', async () => {
     let calls = 0;
     const { client, seen } = await serve(() => (++calls === 1

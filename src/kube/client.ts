@@ -222,9 +222,14 @@ export class KubeClient {
     return { items, metadata: { resourceVersion } };
   }
 
-  async create<T extends KubeObject>(obj: T, o: { fieldManager?: string } = {}): Promise<T> {
+  /**
+   * `dryRun`: admission and storage judge it (AlreadyExists included) and nothing is
+   * persisted or charged to a ResourceQuota; a real create charges the quota even when it
+   * ends in AlreadyExists, until the quota controller recounts.
+   */
+  async create<T extends KubeObject>(obj: T, o: { fieldManager?: string; dryRun?: boolean } = {}): Promise<T> {
     const path = await this.resourcePath(obj.apiVersion, obj.kind, obj.metadata.namespace);
-    return this.request<T>('POST', path, { body: obj, query: { fieldManager: o.fieldManager ?? FIELD_MANAGER } });
+    return this.request<T>('POST', path, { body: obj, query: { fieldManager: o.fieldManager ?? FIELD_MANAGER, dryRun: o.dryRun ? 'All' : undefined } });
   }
 
   /** PUT with the object's resourceVersion: fails with 409 if someone wrote in between. */

@@ -42,9 +42,9 @@ export type TestFactory = {
   /** A StartupTemplate of this file's own (the built-in reactnext under a unique name), the default of `manifest`. */
   template: string;
   operator: Operator;
-  /** Stops the operator (as SIGTERM would); `start` brings up a fresh one with the same flags. */
+  /** Stops the operator (as SIGTERM would); `start` brings up a fresh one with the same flags, then `more` (which win). */
   stop(): Promise<void>;
-  start(): Promise<void>;
+  start(more?: string[]): Promise<void>;
   /** The test's own client: its requests never count against the operator's. */
   client: KubeClient;
   manifest(name: string, spec: Partial<StartupSpecInput>): string;
@@ -76,7 +76,7 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
     '--namespace', namespace, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1',
     '--startup-selector', `${RUN_LABEL}=${run}`, ...flags,
   ];
-  const config = parseOperatorConfig([...operatorFlags, '--gateway-port', String(gatewayPort), '--log-level', 'silent'], {});
+  const baseArgs = [...operatorFlags, '--gateway-port', String(gatewayPort), '--log-level', 'silent'];
   const logger = o.logs
     ? createLogger({ level: 'debug', destination: o.logs })
     : createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
@@ -94,8 +94,9 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
     template,
     operator: undefined as unknown as Operator,
     client,
-    async start() {
+    async start(more = []) {
       if (o.external) return;
+      const config = parseOperatorConfig([...baseArgs, ...more], {});
       const options: Omit<ManagerOptions, 'config'> = {
         kubeConfig: kubeConfig(),
         logger,

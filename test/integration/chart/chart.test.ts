@@ -129,7 +129,7 @@ describe('RBAC', () => {
     }
   });
 
-  it('grants exact verbs per resource, no escalation verbs, Secrets never deleted or updated', () => {
+  it('grants exact verbs per resource, no escalation verbs, Secrets created but never read outside the release namespace', () => {
     const grants = new Map<string, string[]>();
     for (const rule of [...rulesOf('ClusterRole'), ...rulesOf('Role')]) {
       for (const group of rule.apiGroups ?? []) {
@@ -138,7 +138,12 @@ describe('RBAC', () => {
     }
     const verbs = [...grants.values()].flat();
     for (const forbidden of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(verbs).not.toContain(forbidden);
-    expect(grants.get('/secrets')?.sort()).toEqual(['create', 'get', 'list', 'patch', 'watch']);
+    // Secrets: created anywhere (a startup's database credentials, each attempt's token), read
+    // by name in the release namespace only (provider keys, the gateway's signing key), never
+    // listed or watched anywhere, since RBAC cannot scope those to the operator's own.
+    expect(grants.get('/secrets')?.sort()).toEqual(['create', 'get']);
+    expect(rulesOf('ClusterRole').filter((r) => r.resources?.includes('secrets')).flatMap((r) => r.verbs)).toEqual(['create']);
+    expect(rulesOf('Role').filter((r) => r.resources?.includes('secrets')).flatMap((r) => r.verbs)).toEqual(['get']);
     // Patched only to label its own pod as the leader, in the release namespace; listed for the dashboard.
     expect(grants.get('/pods')?.sort()).toEqual(['list', 'patch']);
     expect(rulesOf('Role').find((r) => r.resources?.includes('pods'))?.verbs).toEqual(['patch']);

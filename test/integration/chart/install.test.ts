@@ -3,7 +3,7 @@
  * process under the pod runner) with nothing but the chart's ServiceAccount and RBAC,
  * provisions a Startup and runs its whole pipeline (offline) through task Jobs and the
  * gateway. A missing permission shows up here as a Startup that never gets there or as
- * "forbidden" in the operator's log.
+ * "forbidden" in the operator's log; one too many, as a `kubectl auth can-i` that says yes.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -51,6 +51,13 @@ async function podLog(pod: string): Promise<string> {
   return res.stdout;
 }
 
+/** The data of the Startup's database Secret, as the test's admin sees it. */
+async function databaseSecret(): Promise<Record<string, string>> {
+  const res = await kubectl(['get', 'secret', 'database', '-n', `startup-${startup}`, '-o', 'jsonpath={.data}']);
+  if (res.code !== 0) throw new Error(res.stderr);
+  return JSON.parse(res.stdout) as Record<string, string>;
+}
+
 let metricsPort: number;
 let gatewayPort: number;
 let dashboardPort: number;
@@ -93,6 +100,37 @@ describe('helm install', () => {
     await waitFor('the leader label', async () => (await operatorPods()).some((p) => p.metadata.labels?.['startupfactory.dev/leader'] === 'true'), 30_000);
   });
 
+  it('may read Secrets only by name in its own namespace, and only create them elsewhere', async () => {
+    const can = async (verb: string, where: string[]) => {
+      const res = await kubectl(['auth', 'can-i', verb, 'secrets', ...where, '--as', `system:serviceaccount:${namespace}:${fullname}`]);
+      expect(res.stdout.trim(), `${verb} secrets ${where.join(' ')}: ${res.stderr}`).toMatch(/^(yes|no)$/);
+      return res.stdout.trim();
+    };
+    for (const verb of ['get', 'list', 'watch']) {
+      for (const where of [['-n', 'default'], ['-n', `startup-${startup}`], ['--all-namespaces']]) expect(await can(verb, where), `${verb} ${where.join(' ')}`).toBe('no');
+    }
+    expect(await can('get', ['-n', namespace])).toBe('yes');
+    for (const verb of ['list', 'watch', 'patch', 'update', 'delete']) expect(await can(verb, ['-n', namespace]), verb).toBe('no');
+    // What provisioning and the pipeline need in every startup's namespace.
+    expect(await can('create', ['-n', `startup-${startup}`])).toBe('yes');
+  });
+
+  it('resolves a provider key from its namespace under the Role', async () => {
+    const secret = await kubectl(['create', 'secret', 'generic', 'chart-provider-key', '-n', namespace, '--from-literal=api-key=sk-placeholder']);
+    expect(secret.code, secret.stderr).toBe(0);
+    const provider = {
+      apiVersion: 'startupfactory.dev/v1alpha1', kind: 'AIProvider',
+      metadata: { name: uniqueName('keyed'), labels: { [RUN_LABEL]: run } },
+      spec: { type: 'openai-compatible', model: 'm', baseURL: 'http://127.0.0.1:9/v1', secretRef: { name: 'chart-provider-key' } },
+    };
+    const applied = await kubectl(['apply', '-f', '-'], { input: stringify(provider) });
+    expect(applied.code, applied.stderr).toBe(0);
+    const ready = await waitForObject<{ status?: { conditions?: Condition[] } }>(
+      ['aiprovider', provider.metadata.name], (p) => conditionOf(p, 'Ready') !== undefined, 'the provider\'s Ready condition', 60_000,
+    );
+    expect(conditionOf(ready, 'Ready')).toMatchObject({ status: 'True', reason: 'KeyResolved' });
+  });
+
   it('provisions a Startup and renders its scaffold with only the chart RBAC', async () => {
     const provider = {
       apiVersion: 'startupfactory.dev/v1alpha1', kind: 'AIProvider',
@@ -116,6 +154,8 @@ describe('helm install', () => {
     expect(objects.code, objects.stderr).toBe(0);
     const kinds = new Set(objects.stdout.trim().split('\n').map((line) => line.split(/[./]/)[0]));
     expect([...kinds].sort()).toEqual(['configmap', 'limitrange', 'networkpolicy', 'resourcequota', 'service']);
+    // Created with no right to read it back.
+    expect(Object.keys(await databaseSecret()).sort()).toEqual(['database', 'host', 'password', 'port', 'url', 'username']);
   });
 
   it('runs the whole pipeline through task Jobs and the gateway', async () => {
@@ -123,6 +163,13 @@ describe('helm install', () => {
       ['startup', startup], (s) => s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed', 'the pipeline to finish', 150_000,
     );
     expect(done.status).toMatchObject({ phase: 'Succeeded' });
+  });
+
+  it('makes a hand-deleted database Secret again without reading Secrets', async () => {
+    const deleted = await kubectl(['delete', 'secret', 'database', '-n', `startup-${startup}`]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const again = await waitFor('the database Secret back', databaseSecret, 30_000);
+    expect(Object.keys(again).sort()).toEqual(['database', 'host', 'password', 'port', 'url', 'username']);
   });
 
   it('serves the dashboard under the chart RBAC: it reviews tokens and reads what a Startup\'s page shows', async () => {
