@@ -20,7 +20,7 @@ const benches = readdirSync(here)
 let failed = 0;
 for (const file of benches) {
   process.stdout.write(`\n== ${file}\n`);
-  const result = spawnSync(process.execPath, [join(here, file), ...flags], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['--expose-gc', join(here, file), ...flags], { stdio: 'inherit' });
   if (result.status !== 0) failed++;
 }
 process.exitCode = failed === 0 ? 0 : 1;
