@@ -62,6 +62,9 @@ type QuotaStatus = KubeObject & { status?: { used?: Record<string, string> } };
  * garbage collector removes the namespace and its contents, and the slot and node ports
  * are free the moment the Startup leaves the cache (see AllocationLedger).
  */
+/** The scaffold a reconcile will apply: already current (its chunk count), or a render under way. */
+type ScaffoldPlan = { live: KubeObject[]; current: number; rendering?: undefined } | { live: KubeObject[]; current?: undefined; rendering: ReturnType<ScaffoldRenderer['render']> };
+
 export class StartupReconciler {
   readonly #d: StartupReconcilerDeps;
   /** By uid: the quota's count of Secrets when the database Secret was last known to exist (see #ensureDatabaseSecret). */
@@ -138,6 +141,8 @@ export class StartupReconciler {
     const ref = { name, uid: startup.metadata.uid ?? '' };
     let applied = 0;
     let scaffold: { applied: number; outcome: ScaffoldOutcome };
+    // The render runs in a worker: started now, it overlaps the round trips of the applies below.
+    const plan = this.#planScaffold(startup, spec, template, allocation);
     try {
       for (const desired of desiredObjects({
         startup: ref,
@@ -153,7 +158,7 @@ export class StartupReconciler {
         applied++;
       }
       await this.#ensureDatabaseSecret(startup, services);
-      scaffold = await this.#applyScaffold(startup, spec, template, allocation);
+      scaffold = await this.#applyScaffold(plan, spec, allocation);
     } catch (err) {
       await this.#writeStatus(current, { kind: 'Provisioning', reason: 'ApplyFailed', message: (err as Error).message.slice(0, 1024), allocation });
       throw err;
@@ -172,18 +177,24 @@ export class StartupReconciler {
    * render's ConfigMaps are applied where the live one differs, and chunks left over from
    * a larger earlier render are deleted. A render that fails is a condition, not an
    * error: retrying cannot fix a template or values, a change to them enqueues the Startup.
+   * Planned before the other children are applied, so the render overlaps their round trips.
    */
-  async #applyScaffold(startup: Startup, spec: ReturnType<typeof parseSpec>, template: StartupTemplate | undefined, allocation: Allocation): Promise<{ applied: number; outcome: ScaffoldOutcome }> {
+  #planScaffold(startup: Startup, spec: ReturnType<typeof parseSpec>, template: StartupTemplate | undefined, allocation: Allocation): ScaffoldPlan {
     const informer = this.#d.owned.get('ConfigMap');
     if (!informer) throw new Error('no informer for scaffold ConfigMaps');
     const live = informer.list(allocation.namespace);
     const expected = this.#scaffold.expected(startup, spec, template, allocation);
-    const rendered = (chunks: number) => ({ rendered: true as const, message: `template ${spec.template} rendered into ${chunks} ConfigMap${chunks === 1 ? '' : 's'} and a manifest` });
     if (expected.ok) {
       const current = scaffoldCurrent(live, expected.inputHash, FIELD_MANAGER);
-      if (current.current) return { applied: 0, outcome: rendered(current.chunks) };
+      if (current.current) return { live, current: current.chunks };
     }
-    const result = await this.#scaffold.render(startup, spec, template, allocation);
+    return { live, rendering: this.#scaffold.render(startup, spec, template, allocation) };
+  }
+
+  async #applyScaffold(plan: ScaffoldPlan, spec: ReturnType<typeof parseSpec>, allocation: Allocation): Promise<{ applied: number; outcome: ScaffoldOutcome }> {
+    const rendered = (chunks: number) => ({ rendered: true as const, message: `template ${spec.template} rendered into ${chunks} ConfigMap${chunks === 1 ? '' : 's'} and a manifest` });
+    if (plan.current !== undefined) return { applied: 0, outcome: rendered(plan.current) };
+    const result = await plan.rendering;
     if (!result.ok) return { applied: 0, outcome: { rendered: false, reason: result.reason, message: result.message, waiting: result.reason === 'TemplateNotFound' } };
     let applied = 0;
     for (const cm of result.configMaps) {
@@ -192,7 +203,7 @@ export class StartupReconciler {
       applied++;
     }
     const wanted = new Set(result.configMaps.map((cm) => cm.metadata.name));
-    for (const stale of live) {
+    for (const stale of plan.live) {
       if (wanted.has(stale.metadata.name ?? '')) continue;
       await this.#d.client.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: stale.metadata.name ?? '', namespace: allocation.namespace });
       applied++;
