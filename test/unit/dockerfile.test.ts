@@ -44,6 +44,11 @@ const builders = parsed.stages.slice(0, -1);
 const exec = (ins: Instruction | undefined) => (ins ? (JSON.parse(ins.args) as string[]) : undefined);
 const last = (op: string) => final.instructions.filter((i) => i.op === op).at(-1);
 
+/** The user the image runs as: the last USER of its final stage (undefined: the base image's, root). */
+function runtimeUser(dockerfile: string): string | undefined {
+  return stages(instructions(dockerfile)).stages.at(-1)?.instructions.filter((i) => i.op === 'USER').at(-1)?.args;
+}
+
 describe('Dockerfile', () => {
   it('builds in several stages, every one on a pinned Node 24 image', () => {
     expect(builders.length).toBeGreaterThanOrEqual(1);
@@ -95,15 +100,29 @@ describe('Dockerfile', () => {
   });
 
   it('runs as a numeric non-root user, the one the Helm chart expects', () => {
-    const user = last('USER')?.args ?? '';
-    expect(user).toMatch(/^\d+(:\d+)?$/);
-    const uid = Number(user.split(':')[0]);
+    const user = runtimeUser(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+    expect(user).toMatch(/^\d+:\d+$/);
+    const [uid, gid] = user!.split(':').map(Number) as [number, number];
     expect(uid).toBeGreaterThan(0);
-    // Nothing after USER may switch back to root.
-    const afterUser = final.instructions.slice(final.instructions.lastIndexOf(last('USER')!) + 1);
-    expect(afterUser.filter((i) => i.op === 'USER')).toEqual([]);
+    expect(gid).toBeGreaterThan(0);
+    // Read as numbers, not found as text: `runAsUser: 10001` is also a prefix of `runAsUser: 100010`.
     const deployment = readFileSync(join(root, 'charts', 'startup-factory', 'templates', 'deployment.yaml'), 'utf8');
-    expect(deployment).toContain(`runAsUser: ${uid}`);
+    const field = (name: string) => [...deployment.matchAll(new RegExp(`^\\s*${name}:\\s*(\\S+)\\s*$`, 'gm'))].map((m) => m[1]);
+    expect(field('runAsUser')).toEqual([String(uid)]);
+    expect(field('runAsGroup')).toEqual([String(gid)]);
+    // Set on the pod and again on the container: every one says so.
+    expect(field('runAsNonRoot').length).toBeGreaterThan(0);
+    expect(new Set(field('runAsNonRoot'))).toEqual(new Set(['true']));
+  });
+
+  it('judges the user of the final stage as it runs: the last USER wins, a builder stage\'s does not count', () => {
+    const image = (...lines: string[]) => ['FROM node:24.21.0-slim AS deps', 'USER 10001:10001', 'FROM node:24.21.0-slim', ...lines].join('\n');
+    expect(runtimeUser(image('USER 10001:10001'))).toBe('10001:10001');
+    // Switched back to root after the non-root USER: root is what runs.
+    expect(runtimeUser(image('USER 10001:10001', 'RUN true', 'USER root'))).toBe('root');
+    expect(runtimeUser(image('USER 10001:10001', 'USER 0'))).toBe('0');
+    // Only the builder stage set one: the image runs as the base image's user, root.
+    expect(runtimeUser(image('RUN true'))).toBeUndefined();
   });
 
   it('starts the startup-factory CLI, the operator by default', () => {
