@@ -22,8 +22,13 @@ afterEach(async () => {
 const cm = (name: string, rv: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion: rv } });
 const send = (res: ServerResponse, type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
 
-async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[]) {
+async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[], backoff = { baseMs: 10, maxMs: 50 }) {
   const requests: string[] = [];
+  /** When each request arrived, and when each scripted watch was ended by the server. */
+  const times: number[] = [];
+  const watchEnded: number[] = [];
+  /** The informer's own account of itself as each request arrived (the server runs in this process). */
+  const statusAt: ReturnType<Informer['status']>[] = [];
   let listRv = 100;
   server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
@@ -33,12 +38,16 @@ async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[]
     }
     if (url.searchParams.get('watch') === 'true') {
       requests.push(`watch rv=${url.searchParams.get('resourceVersion')} bookmarks=${url.searchParams.get('allowWatchBookmarks')}`);
+      times.push(Date.now());
       const script = watches.shift();
       res.writeHead(200, { 'content-type': 'application/json' });
+      res.once('finish', () => watchEnded.push(Date.now()));
       if (script) script(res); // else: hold the watch open, quiet
       return;
     }
     requests.push('list');
+    times.push(Date.now());
+    statusAt.push(informer.status());
     const next = lists.shift() ?? [];
     if (typeof next === 'number') {
       res.writeHead(next, { 'content-type': 'application/json' });
@@ -56,7 +65,7 @@ async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[]
   });
   const informer = new Informer({
     client: new KubeClient(kc, { qps: 1000, burst: 1000 }), logger: createLogger({ level: 'silent' }),
-    apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', backoff: { baseMs: 10, maxMs: 50 },
+    apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', backoff,
   });
   const events: string[] = [];
   informer.addHandlers({
@@ -64,7 +73,7 @@ async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[]
     update: (o) => events.push(`update ${o.metadata.name}`),
     delete: (o) => events.push(`delete ${o.metadata.name}`),
   });
-  return { informer, requests, events };
+  return { informer, requests, times, watchEnded, statusAt, events };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -108,13 +117,19 @@ describe('Informer protocol handling', () => {
     await informer.stop();
   });
 
-  it('treats any other error event as a failure: relists after backoff', async () => {
-    const { informer, requests } = await scripted([[cm('a', '5')], [cm('a', '5')]], [
+  it('treats any other error event as a failure: unhealthy, then relists after backoff', async () => {
+    // A backoff long enough to tell from "at once" (the 410 case above): 400 ms, less at most 20% jitter.
+    const { informer, requests, times, watchEnded, statusAt } = await scripted([[cm('a', '5')], [cm('a', '5')]], [
       (res) => { send(res, 'ERROR', { kind: 'Status', code: 500, message: 'etcd hiccup' }); res.end(); },
-    ]);
+    ], { baseMs: 400, maxMs: 400 });
     informer.start();
     await until(() => requests.length >= 4);
+    // Between the error and the relist's answer: unhealthy, saying why.
+    expect(statusAt[1]).toMatchObject({ synced: true, healthy: false, lastError: expect.stringContaining('etcd hiccup') });
+    expect(informer.healthy()).toBe(true);
     await informer.stop();
-    expect(requests.slice(0, 3)).toEqual(['list', 'watch rv=101 bookmarks=true', 'list']);
+    // Not a resume from the last resourceVersion (a watch), a relist; then a watch from the new list.
+    expect(requests.slice(0, 4)).toEqual(['list', 'watch rv=101 bookmarks=true', 'list', 'watch rv=102 bookmarks=true']);
+    expect(times[2]! - watchEnded[0]!).toBeGreaterThanOrEqual(300);
   });
 });
