@@ -160,8 +160,12 @@ describe.runIf(isLocalCluster())('the local pod runner', () => {
     const pod = await waitForObject<any>(['pod', 'multi', '-n', ns], (p) => p.status?.phase === 'Succeeded', 'pod multi to succeed');
     expect(pod.status.initContainerStatuses[0].state.terminated.exitCode).toBe(0);
     expect(pod.status.containerStatuses.map((c: any) => c.state.terminated?.exitCode)).toEqual([0, 0]);
+    // Both outputs present, the init container's first (indexOf is -1 for a missing one, which would pass a bare comparison).
     const log = podLog('multi');
-    expect(log.indexOf('init done')).toBeLessThan(log.indexOf('b done'));
+    const init = log.indexOf('init done');
+    const b = log.indexOf('b done');
+    expect(init, log).toBeGreaterThanOrEqual(0);
+    expect(b, log).toBeGreaterThan(init);
   });
 
   it('waits with CreateContainerConfigError until a referenced Secret exists', async () => {
