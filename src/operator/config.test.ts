@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { operatorHelp, parseOperatorConfig } from './config.ts';
+import { operatorHelp, parseOperatorConfig, type OperatorConfig } from './config.ts';
 
 describe('parseOperatorConfig: the response cache', () => {
   it('keeps answers an hour, within 64 MiB, by default', () => {
@@ -39,5 +40,82 @@ describe('parseOperatorConfig: the dashboard', () => {
   it('can be turned off, and refuses an unknown mode naming the flag', () => {
     expect(parseOperatorConfig([], { SF_DASHBOARD_AUTH: 'off' })).toMatchObject({ dashboardAuth: 'off' });
     expect(() => parseOperatorConfig(['--dashboard-auth=basic'], {})).toThrow(/^--dashboard-auth: /);
+  });
+});
+
+/**
+ * Every flag with two values: the one given by the environment, and the one a flag gives
+ * over it. Each must parse, differ from the other, and the environment's from the default,
+ * so the twin is seen to be read and to lose.
+ */
+const twins: Record<string, [env: string, flag: string]> = {
+  'kubeconfig': ['/tmp/from-env', '/tmp/from-flag'],
+  'namespace': ['ns-env', 'ns-flag'],
+  'max-active-startups': ['7', '9'],
+  'capacity-cpu': ['4', '8'],
+  'capacity-memory': ['4Gi', '8Gi'],
+  'node-port-range': ['31000-31009', '32000-32009'],
+  'startup-selector': ['shard=env', 'shard=flag'],
+  'gateway-port': ['9001', '9002'],
+  'gateway-url': ['http://env:1', 'http://flag:2'],
+  'cache-max-age-seconds': ['60', '120'],
+  'cache-max-bytes': ['1024', '2048'],
+  'task-image': ['img:env', 'img:flag'],
+  'max-tasks-per-startup': ['2', '3'],
+  'max-running-tasks': ['7', '9'],
+  'task-deadline-seconds': ['60', '120'],
+  'task-max-attempts': ['2', '5'],
+  'min-quality': ['0.3', '0.9'],
+  'quality-retries': ['0', '2'],
+  'label-leader-pod': ['true', 'false'],
+  'metrics-port': ['9100', '9200'],
+  'dashboard-port': ['9300', '9400'],
+  'dashboard-address': ['127.0.0.2', '127.0.0.3'],
+  'dashboard-auth': ['off', 'token'],
+  'bind-address': ['127.0.0.1', '::1'],
+  'leader-elect': ['false', 'true'],
+  'lease-name': ['lease-env', 'lease-flag'],
+  'identity': ['pod-env', 'pod-flag'],
+  'workers': ['2', '8'],
+  'resync-seconds': ['60', '120'],
+  'shutdown-seconds': ['5', '10'],
+  'api-qps': ['5', '7.5'],
+  'api-burst': ['3', '9'],
+  'log-level': ['debug', 'warn'],
+};
+
+/** `--flag ENV` pairs as `operator --help` prints them: what the operator actually reads. */
+const helpPairs = () => operatorHelp().split('\n').map((l) => /^\s+--(\S+)\s+([A-Z_]+)\s/.exec(l)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!] as const);
+
+describe('parseOperatorConfig: every flag and its environment twin', () => {
+  const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+  it('knows every flag this test exercises, and this test exercises every flag', () => {
+    expect(helpPairs().map(([flag]) => flag).sort()).toEqual(Object.keys(twins).sort());
+  });
+
+  it.each(helpPairs())('--%s is read from %s when not given, and wins over it when given', (flag, env) => {
+    const [fromEnv, fromFlag] = twins[flag]!;
+    const key = camel(flag) as keyof OperatorConfig;
+    const byEnv = parseOperatorConfig([], { [env]: fromEnv })[key];
+    // The variable means what the flag would, and is not the default.
+    expect(byEnv).toEqual(parseOperatorConfig([`--${flag}=${fromEnv}`], {})[key]);
+    expect(byEnv).not.toEqual(parseOperatorConfig([], {})[key]);
+    const both = parseOperatorConfig([`--${flag}=${fromFlag}`], { [env]: fromEnv })[key];
+    expect(both).toEqual(parseOperatorConfig([`--${flag}=${fromFlag}`], {})[key]);
+    expect(both).not.toEqual(byEnv);
+  });
+
+  it('are the pairs the README documents', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Operator flags and environment variables'));
+    // A row such as | `--api-qps` / `--api-burst` | `SF_API_QPS` / `SF_API_BURST` | ... documents two pairs.
+    const documented = [...table.matchAll(/^\| (`--[^|]+`) \| (`[^|]+`) \|/gm)].flatMap((m) => {
+      const flags = [...m[1]!.matchAll(/`--([a-z-]+)`/g)].map((f) => f[1]!);
+      const envs = [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((e) => e[1]!);
+      expect(envs, m[0]).toHaveLength(flags.length);
+      return flags.map((f, i) => [f, envs[i]!] as const);
+    });
+    expect(new Map(documented)).toEqual(new Map(helpPairs()));
   });
 });
