@@ -30,9 +30,11 @@ describe('LeaderElector on a real Lease', () => {
     const a = candidate('replica-a', lease);
     const b = candidate('replica-b', lease);
     await eventually(() => a.state.leading || b.state.leading, 10_000, 'a leader');
-    // Several retry periods later there is still exactly one leader.
-    await new Promise((r) => setTimeout(r, 5000));
-    expect([a.state.leading, b.state.leading].filter(Boolean)).toHaveLength(1);
+    // Throughout several retry periods there is exactly one leader, never two and never none.
+    for (const until = Date.now() + 5000; Date.now() < until;) {
+      expect([a.state.leading, b.state.leading].filter(Boolean)).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const [leader, follower] = a.state.leading ? [a, b] : [b, a];
     const leaderId = a.state.leading ? 'replica-a' : 'replica-b';
     const followerId = a.state.leading ? 'replica-b' : 'replica-a';
@@ -54,13 +56,29 @@ describe('LeaderElector on a real Lease', () => {
     expect(released.spec.holderIdentity ?? '').toBe('');
   });
 
-  it('does not take a Lease another holder keeps renewing', async () => {
+  it('does not take a Lease another holder keeps renewing, for many lease durations', async () => {
+    // A 3 s Lease renewed every 250 ms, watched for well over three lease durations: a
+    // challenger that measured expiry from when it first saw the Lease, not from its last
+    // renewal, would take it within the first 3 s.
+    const timings = { leaseDurationMs: 3000, renewDeadlineMs: 2500, retryPeriodMs: 250 };
     const lease = uniqueName('lease');
-    const a = candidate('holder', lease);
+    const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: lease };
+    const a = candidate('holder', lease, undefined, timings);
     await eventually(() => a.state.leading, 10_000, 'the first holder');
-    const b = candidate('challenger', lease);
-    await new Promise((r) => setTimeout(r, 5000));
-    expect(b.state.leading).toBe(false);
+    const b = candidate('challenger', lease, undefined, timings);
+    const renewals = new Set<string>();
+    const watchedMs = 4 * timings.leaseDurationMs;
+    const until = Date.now() + watchedMs;
+    while (Date.now() < until) {
+      expect(b.state.leading, 'the challenger took a renewed Lease').toBe(false);
+      expect(a.state.leading, 'the holder lost its Lease').toBe(true);
+      const held = await client.get<Lease>(ref);
+      expect(held.spec.holderIdentity).toBe('holder');
+      renewals.add(held.metadata.resourceVersion!);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The premise: the holder did keep renewing all along (a renewal roughly every 250 ms).
+    expect(renewals.size).toBeGreaterThan(watchedMs / timings.leaseDurationMs * 2);
     await b.stop();
     await a.stop();
   });
