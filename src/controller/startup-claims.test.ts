@@ -36,6 +36,20 @@ describe('claimOf', () => {
   it('leaves a Startup whose resources do not validate out of the queue', () => {
     expect(claimOf(raw({ resources: { cpu: 'lots' } }))).toBeUndefined();
   });
+
+  const cycle = { tasks: [{ name: 'a', type: 'research', dependsOn: ['b'] }, { name: 'b', type: 'review', dependsOn: ['a'] }] };
+
+  it('leaves a Startup out whose spec fails the operator\'s own checks (a pipeline cycle): it can never be provisioned, so it holds no slot', () => {
+    expect(claimOf(raw({ pipeline: cycle }))).toBeUndefined();
+  });
+
+  it('keeps the claim of one admitted before its spec went bad: its namespace, quota and node ports are still there', () => {
+    const status = {
+      conditions: [{ type: 'Admitted', status: 'True' as const, reason: 'Admitted', message: '', lastTransitionTime: '2026-11-25T10:00:00Z' }],
+      allocation: { services: [{ name: 'web', port: 80, nodePort: 30005 }] },
+    };
+    expect(claimOf(raw({ pipeline: cycle }, status))).toMatchObject({ recorded: { admitted: true, nodePorts: { web: 30005 } }, requests: { cpuMillis: 500 } });
+  });
 });
 
 describe('servicesOf', () => {

@@ -27,13 +27,18 @@ export function recordedNodePorts(startup: Startup): Record<string, number> {
 
 /**
  * What a Startup asks of the factory, as the allocation ledger sees it: its place in the queue, its size and what
- * its status records. None for a spec that does not validate (the CRD refuses those; an
- * object stored before a stricter CRD could still carry one): such a Startup can never
- * be provisioned, so it must not hold a place in the queue either.
+ * its status records. None for a spec that does not validate (the CRD refuses most of those;
+ * the operator's own checks, such as a cycle in the pipeline, and an object stored before a
+ * stricter CRD, leave some): such a Startup cannot be provisioned, so it must not hold a
+ * place in the queue, a slot or capacity either. Unless it was admitted before its spec went
+ * bad: its namespace, quota and node ports are still there, and still count.
  */
 export function claimOf(startup: Startup): StartupClaim | undefined {
   const resources = resourcesSchema.safeParse(startup.spec?.resources);
   if (!resources.success) return undefined;
+  const admitted = isConditionTrue(startup.status?.conditions, ConditionType.Admitted);
+  // Memoized per spec object, so checking every Startup on every reconcile costs a lookup.
+  if (!admitted && !parseStartupSpec(startup.spec).success) return undefined;
   return {
     name: startup.metadata.name,
     uid: startup.metadata.uid ?? '',
@@ -41,7 +46,7 @@ export function claimOf(startup: Startup): StartupClaim | undefined {
     creationTimestamp: String(startup.metadata.creationTimestamp ?? ''),
     requests: { cpuMillis: cpuMillis(resources.data.cpu), memoryBytes: bytes(resources.data.memory) },
     asks: { cpu: resources.data.cpu, memory: resources.data.memory },
-    recorded: { admitted: isConditionTrue(startup.status?.conditions, ConditionType.Admitted), nodePorts: recordedNodePorts(startup) },
+    recorded: { admitted, nodePorts: recordedNodePorts(startup) },
     finished: pipelineFinished(startup.status?.conditions),
   };
 }
