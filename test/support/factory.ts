@@ -157,3 +157,25 @@ export function condition(startup: Startup, type: string) {
 /** Provisioned with its scaffold rendered, for the current generation: all provisioning does (Ready also waits for the pipeline). */
 export const isProvisioned = (s: Startup) => condition(s, 'Provisioned')?.status === 'True' && condition(s, 'TemplateRendered')?.status === 'True'
   && s.status?.observedGeneration === s.metadata.generation;
+
+/**
+ * Waits until the operator has nothing left over from earlier work, so that counting its
+ * writes from now on measures only what comes after: its Startup cache has seen the last
+ * write to each of them (so the reconcile that write triggers has been enqueued), no
+ * controller has a key queued, the Startup controller none in flight, and every Event
+ * recorded so far has been written. A condition, not a pause: a loaded machine only makes
+ * it take longer.
+ */
+export async function settled(factory: TestFactory, timeoutMs = 30_000): Promise<void> {
+  const { manager, startups } = factory.operator;
+  await waitFor('the operator to settle', async () => {
+    for (const cached of startups.startups.list()) {
+      const live = await factory.get(cached.metadata.name);
+      if (live.metadata.resourceVersion !== startups.startups.get(cached.metadata.name)?.metadata.resourceVersion) return false;
+    }
+    const depths = (await manager.metrics.workqueueDepth.get()).values;
+    if (depths.some((v) => v.value > 0) || startups.controller.queue.inFlight().length > 0) return false;
+    await manager.events.flush();
+    return true;
+  }, timeoutMs, 100);
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, uniqueName, waitFor, waitForGone } from '../../support/cluster.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
-import { apply, condition, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
+import { apply, condition, isProvisioned, settled, startFactory, type TestFactory } from '../../support/factory.ts';
 
 // A pool of four node ports, private to this file: one NodePort Startup (three services)
 // fits, a second cannot until the first is gone.
@@ -99,7 +99,7 @@ describe('Startup provisioning', () => {
 
   it('makes no write when a resync finds nothing to change', async () => {
     // Let the status write's own watch event (and its reconcile) pass first.
-    await new Promise((r) => setTimeout(r, 2000));
+    await settled(factory);
     const before = mutatingWrites();
     const reconciled = await reconcileCount();
     for (let i = 0; i < 5; i++) {

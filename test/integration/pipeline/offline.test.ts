@@ -13,7 +13,7 @@ import type { Startup } from '../../../src/api/index.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { withReviewVerdict } from '../../../src/tasks/rubric.ts';
 import { kubectl, kubeconfigPath, uniqueName, waitFor } from '../../support/cluster.ts';
-import { apply, condition, startFactory, type TestFactory } from '../../support/factory.ts';
+import { apply, condition, settled, startFactory, type TestFactory } from '../../support/factory.ts';
 import { applyProvider, waitForPhase } from '../../support/pipeline.ts';
 
 const CLI = new URL('../../../bin/startup-factory.js', import.meta.url).pathname;
@@ -138,7 +138,7 @@ describe('the offline default pipeline', () => {
   });
 
   it('makes no write when a resync finds a finished pipeline', async () => {
-    await new Promise((r) => setTimeout(r, 2000));
+    await settled(factory);
     const { client, metrics } = factory.operator.manager;
     const reconciles = async () => {
       const byController = new Map<string, number>();
@@ -153,7 +153,8 @@ describe('the offline default pipeline', () => {
       const now = await reconciles();
       return ['startup', 'pipeline', 'usage'].every((c) => (now.get(c) ?? 0) > (counted.get(c) ?? 0));
     }, 10_000);
-    await new Promise((r) => setTimeout(r, 500));
+    // Whatever those reconciles queued or recorded (an Event is written in the background) is done before counting.
+    await settled(factory);
     expect(client.requestCounts().mutating - before).toBe(0);
   });
 
