@@ -9,6 +9,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'cluster/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/support/**/*.test.ts'],
+          // Above the render worker's own 10 s deadline (src/templates/isolate.ts): a test that
+          // renders, or spawns the CLI, must fail on the code's limits, not on vitest's 5 s
+          // default when a loaded machine makes it slow.
+          testTimeout: 30_000,
         },
       },
       {
