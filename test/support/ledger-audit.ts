@@ -5,10 +5,14 @@
  * checks that history for what a budget promises: never more counted against a window
  * than its limit, and no call billed twice or billed without a reservation.
  */
-import { LEDGER_DATA_KEY, LEDGER_LABEL, type LedgerConfigMap } from '../../src/gateway/ledger-store.ts';
+import { formatUsd } from '../../src/api/money.ts';
+import { LEDGER_DATA_KEY, LEDGER_LABEL, ledgerName, type LedgerConfigMap } from '../../src/gateway/ledger-store.ts';
 import { parseLedger, windowUsage, type LedgerState, type Limits } from '../../src/gateway/ledger.ts';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { STARTUP_LABEL } from '../../src/provisioning/metadata.ts';
+import type { Startup } from '../../src/api/index.ts';
+import { waitFor } from './cluster.ts';
+import type { TestFactory } from './factory.ts';
 
 /**
  * What broke in one ledger's history (its states in order, the first one its creation),
@@ -123,5 +127,27 @@ export class LedgerWatch {
     const history = this.histories.get(startup) ?? [];
     history.push(parseLedger(data));
     this.histories.set(startup, history);
+  }
+}
+
+/**
+ * Waits until a Startup's ledger is at rest (no reservation open, as last written) and its
+ * status shows what that ledger holds; returns both. On a timeout it says what it last saw,
+ * the ledger as stored included (a watch that fell behind would show there).
+ */
+export async function waitForSettled(factory: TestFactory, ledgers: LedgerWatch, name: string, timeoutMs = 60_000): Promise<{ startup: Startup; ledger: LedgerState }> {
+  let seen = {};
+  try {
+    return await waitFor(`${name}'s ledger to settle`, async () => {
+      const startup = await factory.get(name);
+      const ledger = ledgers.latest(name);
+      const usage = startup.status?.usage;
+      seen = { usage, open: ledger?.open, totals: ledger?.totals, versions: ledgers.history(name).length, at: new Date().toISOString() };
+      return usage?.reservedUsd === '0.000000' && ledger && Object.keys(ledger.open).length === 0
+        && usage.totalCostUsd === formatUsd(ledger.totals.costMicros) && usage.totalCalls === ledger.totals.calls && { startup, ledger };
+    }, timeoutMs);
+  } catch (err) {
+    const stored = await factory.client.getOptional<LedgerConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: factory.namespace, name: ledgerName(name) });
+    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(seen)}; stored ${stored?.metadata.resourceVersion}: ${stored?.data?.[LEDGER_DATA_KEY]}`);
   }
 }

@@ -2,7 +2,8 @@
  * The budget race with the operator killed in the middle: fifty calls in flight for one
  * Startup on a budget that fits five, the operator (a process of its own) SIGKILLed at a
  * different moment each round and started again, every call retried by its client (the
- * official SDK's own retries) until it is answered or refused. Across the whole of each
+ * official SDK's own retries, and a call again when one is cut mid-answer) until it is
+ * answered or refused. Across the whole of each
  * round at most five calls reach the upstream, every version of the ledger the API
  * server held stays within the budget, and no call is billed twice: exactly the five
  * the budget fits are billed, once each.
@@ -17,7 +18,7 @@ import { paths } from '../../../cluster/paths.ts';
 import type { AiFixture } from '../../support/ai-fixture/server.ts';
 import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
-import { LedgerWatch, auditLedger } from '../../support/ledger-audit.ts';
+import { LedgerWatch, auditLedger, waitForSettled } from '../../support/ledger-audit.ts';
 import { OperatorProcess } from '../../support/operator-process.ts';
 import { Fixtures, operatorToken, startMockProvider, suspendedAttemptJob, type MockProvider } from '../../support/pipeline.ts';
 
@@ -61,7 +62,7 @@ const ROUNDS: Round[] = [
   { moment: 'right after the answers, before their settlements land', latencyMs: 300, killWhen: (v) => v.answered === FITS },
 ];
 
-type Figures = { moment: string; caught: View; clientRetries: number; upstream: number; billed: number; answered: number; refused: number; costUsd: string; ledgerWrites: number; ms: number };
+type Figures = { moment: string; caught: View; clientRetries: number; recalls: number; upstream: number; billed: number; answered: number; refused: number; costUsd: string; ledgerWrites: number; ms: number };
 
 describe('fifty calls on a budget that fits five, with the operator SIGKILLed mid-race', () => {
   it(`never lets more than ${FITS} reach the upstream or bills any twice, whatever moment the kill comes at`, async () => {
@@ -110,9 +111,22 @@ async function race(s: { round: Round; fixture: AiFixture; provider: MockProvide
   };
 
   const fired = Date.now();
-  // Fifty different calls: identical ones would be answered from the gateway's cache once one is answered, free.
-  const calls = Promise.allSettled(Array.from({ length: CALLS }, (_, i) =>
-    client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `hi ${i}` }], max_tokens: 1000 })));
+  // The SDK retries a call that fails before its answer starts; one cut during its answer (the
+  // operator killed while relaying it) the client makes again itself, as a client that wants it would.
+  let recalls = 0;
+  const call = async (i: number) => {
+    for (let tries = 1; ; tries++) {
+      try {
+        // Fifty different calls: identical ones would be answered from the gateway's cache once one is answered, free.
+        return await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `hi ${i}` }], max_tokens: 1000 });
+      } catch (err) {
+        if ((err as { status?: number }).status !== undefined || tries >= 5) throw err;
+        recalls++;
+        await new Promise((r) => setTimeout(r, 500 * tries));
+      }
+    }
+  };
+  const calls = Promise.allSettled(Array.from({ length: CALLS }, (_, i) => call(i)));
   const caught = await waitFor(`the moment to kill: ${round.moment}`, async () => {
     const v = view();
     return round.killWhen(v, Date.now() - fired) && v;
@@ -130,23 +144,19 @@ async function race(s: { round: Round; fixture: AiFixture; provider: MockProvide
   expect(answered, round.moment).toBeLessThanOrEqual(upstream.requests.filter((r) => r.response?.complete).length);
 
   // The restarted operator charges what its predecessor left open; then the ledger is at rest.
-  const settled = await waitFor(`${name}'s ledger to settle`, async () => {
-    const st = await factory.get(name);
-    const latest = ledgers.latest(name);
-    return st.status?.usage?.reservedUsd === '0.000000' && latest && Object.keys(latest.open).length === 0 && st.status.usage.totalCostUsd === formatUsd(latest.totals.costMicros) && { st, latest };
-  }, 60_000);
+  const settled = await waitForSettled(factory, ledgers, name);
   // Every version the API server held kept the budget and billed each reservation at most once.
   expect(auditLedger(ledgers.history(name), { callsPerHour: QUOTA.callsPerHour, costPerDayMicros: parseUsd(QUOTA.costPerDay) }), round.moment).toEqual([]);
   expect(ledgers.gaps).toBe(0);
   // Exactly the budget's worth is billed, once each: every call that reached the upstream among them,
   // plus any reserved by the killed operator that never left (charged at its reservation, never less).
-  expect(settled.latest.totals, round.moment).toMatchObject({ calls: FITS, cachedCalls: 0 });
-  expect(settled.latest.totals.calls).toBeGreaterThanOrEqual(upstream.requests.length);
-  expect(settled.latest.costMicros).toBeLessThanOrEqual(parseUsd(QUOTA.costPerDay));
-  expect(parseUsd(settled.st.status!.usage!.costTodayUsd!)).toBeLessThanOrEqual(parseUsd(QUOTA.costPerDay));
+  expect(settled.ledger.totals, round.moment).toMatchObject({ calls: FITS, cachedCalls: 0 });
+  expect(settled.ledger.totals.calls).toBeGreaterThanOrEqual(upstream.requests.length);
+  expect(settled.ledger.costMicros).toBeLessThanOrEqual(parseUsd(QUOTA.costPerDay));
+  expect(parseUsd(settled.startup.status!.usage!.costTodayUsd!)).toBeLessThanOrEqual(parseUsd(QUOTA.costPerDay));
   return {
-    moment: round.moment, caught, clientRetries: sent - CALLS, upstream: upstream.requests.length, billed: settled.latest.totals.calls,
-    answered, refused: results.length - answered, costUsd: formatUsd(settled.latest.totals.costMicros),
+    moment: round.moment, caught, clientRetries: sent - CALLS, recalls, upstream: upstream.requests.length, billed: settled.ledger.totals.calls,
+    answered, refused: results.length - answered, costUsd: formatUsd(settled.ledger.totals.costMicros),
     ledgerWrites: ledgers.history(name).length, ms: Date.now() - started,
   };
 }
