@@ -12,7 +12,7 @@
  * providers: a call answered, its usage; a 429 or 5xx, nothing; a refused connection,
  * nothing and no call; a cut one, its reservation; none of them twice.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../../cluster/paths.ts';
@@ -37,7 +37,8 @@ const fixtures = new Fixtures();
 
 beforeAll(async () => {
   const names = { namespace: uniqueName('sf-op') };
-  // The operator's debug log, kept for a failure's post-mortem.
+  // The operator's debug log, kept for a failure's post-mortem (the folder is cluster:up's; another cluster has none).
+  mkdirSync(paths.logs, { recursive: true });
   factory = await startFactory(['--task-max-attempts', String(MAX_ATTEMPTS)], { names, logs: createWriteStream(join(paths.logs, `test-${names.namespace}-operator.log`)) });
   ledgers = await LedgerWatch.start(factory.client, factory.namespace);
 });
@@ -200,5 +201,6 @@ describe('provider faults', () => {
       flakyCalls: flaky.fixture.requests.length, flakyFaults: Object.fromEntries(dice.kinds), outageCalls: outage.fixture.requests.length,
       refusedDuringOutage: refused, outageMs: OUTAGE_MS, runtimeMs: Date.now() - started,
     }));
-  });
+  // About 45 s alone; room for a loaded machine, where task pods start slower.
+  }, 300_000);
 });
