@@ -63,6 +63,12 @@ const TRANSIENT: Fault[] = [
  * (the runner's three each), the Job fails, and the pipeline's second attempt takes over.
  */
 const EXHAUSTED = `${STARTUPS.flaky}/research`;
+/**
+ * A task whose first two answers break the schema the same way: the runner's second re-ask
+ * is then word for word its first, and must reach the provider, not be answered from the
+ * gateway's cache with the answer just refused (which would fail the task for good).
+ */
+const REPEATED = `${STARTUPS.fallback}/analysis`;
 /** The first calls go through every fault in about the proportions the rest are drawn in, so each kind happens in every run. */
 const FIRST: Kind[] = ['transient', 'not-json', 'slow', 'answered', 'transient', 'off-schema', 'cut', 'slow', 'transient', 'answered'];
 
@@ -82,7 +88,7 @@ function flakiness() {
     const call = (calls.get(task) ?? 0) + 1;
     calls.set(task, call);
     const roll = Math.random();
-    let kind: Kind = task === EXHAUSTED && call <= 8 ? 'transient'
+    let kind: Kind = task === EXHAUSTED && call <= 8 ? 'transient' : task === REPEATED && call <= 2 ? 'off-schema'
       : FIRST[dealt++] ?? (roll < 0.30 ? 'transient' : roll < 0.36 ? 'not-json' : roll < 0.42 ? 'off-schema' : roll < 0.45 ? 'cut' : roll < 0.65 ? 'slow' : 'answered');
     if (kind === 'not-json' || kind === 'off-schema') {
       if ((invalid.get(task) ?? 0) >= 2) kind = 'answered';
@@ -196,6 +202,9 @@ describe('provider faults', () => {
     // and the task whose first eight calls failed needed a second attempt.
     expect(figures.find((f) => f.startup === STARTUPS.outage)!.podsFailed).toBeGreaterThan(0);
     expect(done.find((d) => d.metadata.name === names.flaky)!.status!.tasks!.find((t) => t.name === 'market-research')!.attempts).toBeGreaterThanOrEqual(2);
+    const repeated = flaky.fixture.requests.filter((r) => `${startupOf(r)}/${taskTypeOf(r)}` === REPEATED);
+    expect(repeated.length).toBeGreaterThanOrEqual(3);
+    expect(repeated[2]!.raw, 'the second re-ask, the same as the first, reached the provider').toBe(repeated[1]!.raw);
     console.table(figures);
     console.log(JSON.stringify({
       flakyCalls: flaky.fixture.requests.length, flakyFaults: Object.fromEntries(dice.kinds), outageCalls: outage.fixture.requests.length,
