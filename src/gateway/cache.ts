@@ -41,18 +41,27 @@ function canonicalJson(value: unknown): string {
 
 export type ResponseCacheOptions = { maxAgeMs: number; maxBytes: number; clock: Clock };
 
+/** An answer and the attempts (Job uids) that have had it, the one it was answered to first. */
+type Entry = { answer: CachedAnswer; attempts: string[] };
+
+/**
+ * How many attempts an entry remembers having given its answer to. An attempt asks the
+ * same call again within seconds (see `get`), so the latest few are all that matter.
+ */
+const REMEMBERED_ATTEMPTS = 32;
+
 /**
  * Answers to identical model calls, bounded by total bytes (least recently used first
  * out) and by age: an entry older than maxAgeMs is a miss and is dropped. An answer
  * larger than the whole bound is not stored. Ages are on the injected clock.
  */
 export class ResponseCache {
-  readonly #lru: LRUCache<string, CachedAnswer>;
+  readonly #lru: LRUCache<string, Entry>;
 
   constructor(o: ResponseCacheOptions) {
-    this.#lru = new LRUCache<string, CachedAnswer>({
+    this.#lru = new LRUCache<string, Entry>({
       maxSize: o.maxBytes,
-      sizeCalculation: (answer, key) => answer.body.byteLength + answer.contentType.length + key.length,
+      sizeCalculation: ({ answer }, key) => answer.body.byteLength + answer.contentType.length + key.length,
       ttl: o.maxAgeMs,
       // Read the clock on every check: the default caches it behind a real timer, which an injected clock does not drive.
       ttlResolution: 0,
@@ -60,12 +69,29 @@ export class ResponseCache {
     });
   }
 
-  get(key: string): CachedAnswer | undefined {
-    return this.#lru.get(key);
+  /**
+   * The answer to a call for `attempt` (its Job's uid), unless that attempt has had it
+   * already. An attempt that makes the very same call again wants another answer: its
+   * runner asks again when an answer does not validate, and that re-ask is word for word
+   * the last one when the model repeated itself. Replaying what it already has would spend
+   * the re-ask on nothing and fail the task on an answer the provider might not give
+   * again; so the entry is dropped and the call goes upstream (its answer takes the place).
+   */
+  get(key: string, attempt: string): CachedAnswer | undefined {
+    const entry = this.#lru.get(key);
+    if (!entry) return undefined;
+    if (entry.attempts.includes(attempt)) {
+      this.#lru.delete(key);
+      return undefined;
+    }
+    entry.attempts.push(attempt);
+    if (entry.attempts.length > REMEMBERED_ATTEMPTS) entry.attempts.shift();
+    return entry.answer;
   }
 
-  set(key: string, answer: CachedAnswer): void {
-    this.#lru.set(key, answer);
+  /** Keeps the answer `attempt` was given by the upstream. */
+  set(key: string, answer: CachedAnswer, attempt: string): void {
+    this.#lru.set(key, { answer, attempts: [attempt] });
   }
 
   /** Bytes held, as the bound counts them. */

@@ -6,7 +6,8 @@ import { MANAGED_BY, MANAGED_BY_LABEL, STARTUP_LABEL, ownerReference, type Start
 import { closeOrphans, emptyLedger, parseLedger, recordCacheHit, reserve, roll, settle, type LedgerState, type Limits, type Outcome, type Refusal, type ReserveRequest } from './ledger.ts';
 
 export const LEDGER_LABEL = 'startupfactory.dev/ledger';
-const DATA_KEY = 'ledger.json';
+/** The key of the ConfigMap's data that holds the ledger's JSON. */
+export const LEDGER_DATA_KEY = 'ledger.json';
 const UID_ANNOTATION = 'startupfactory.dev/startup-uid';
 
 export function ledgerName(startup: string): string {
@@ -200,7 +201,7 @@ export class LedgerStore {
     let state = emptyLedger(now);
     if (sameStartup) {
       try {
-        state = parseLedger(cm.data?.[DATA_KEY] ?? '');
+        state = parseLedger(cm.data?.[LEDGER_DATA_KEY] ?? '');
       } catch {
         // An unreadable ledger is a bug or tampering: starting over could overspend, so say so loudly.
         this.#o.logger.error({ startup: startup.name }, 'ledger ConfigMap is unreadable; starting a new ledger');
@@ -312,7 +313,7 @@ export class LedgerStore {
         ownerReferences: [ownerReference(entry.startup)],
         ...(entry.resourceVersion ? { resourceVersion: entry.resourceVersion } : {}),
       },
-      data: { [DATA_KEY]: JSON.stringify(state) },
+      data: { [LEDGER_DATA_KEY]: JSON.stringify(state) },
     };
     const written = entry.resourceVersion ? await client.replace(body) : await client.create(body);
     return written.metadata.resourceVersion;

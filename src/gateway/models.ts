@@ -64,7 +64,9 @@ type Relay = { outcome: Outcome; result: string };
  * request is one upstream call: retries and fallbacks are the runner's, each a call of
  * its own, each reserved on its own. A call identical to one already answered is
  * answered from the response cache instead: no reservation, no slot, no upstream call,
- * nothing billed. Each provider's calls go out on a keep-alive connection pool of its own.
+ * nothing billed; except to the attempt that had that answer already, which is asking
+ * again (see ResponseCache.get). Each provider's calls go out on a keep-alive connection
+ * pool of its own.
  */
 export class ModelProxy {
   readonly #d: ModelProxyDeps;
@@ -112,12 +114,12 @@ export class ModelProxy {
         provider: provider.name, type: provider.spec.type, url: upstreamUrl(provider.spec), format, model: modelOf(call, provider),
         headers: format === 'anthropic' ? anthropicHeaders(req) : {}, body: call.body,
       });
-      const hit = cache.get(key);
+      const hit = cache.get(key, attempt.job.uid);
       d.metrics.cacheLookups.inc({ provider: provider.name, result: hit ? 'hit' : 'miss' });
       d.metrics.cacheBytes.set(cache.bytes);
       if (hit) return this.#replay(res, startup, attempt, provider, hit);
       store = (answer) => {
-        cache.set(key, answer);
+        cache.set(key, answer, attempt.job.uid);
         d.metrics.cacheBytes.set(cache.bytes);
       };
     }

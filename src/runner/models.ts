@@ -50,21 +50,40 @@ async function askOpenAI(offer: ProviderOffer, prompt: Prompt, o: CallOptions): 
     ? `${prompt.system}\n\nAnswer with one JSON object matching this JSON Schema:\n${JSON.stringify(format.json_schema.schema)}`
     : prompt.system;
   const system = prompt.context ? `${instructions}\n\n${prompt.context}` : instructions;
-  const stream = client.chat.completions.stream({
+  // The chunks as they come, put together here: the SDK's stream helper parses a json_schema
+  // answer itself (a plain copy of the format included) and throws a SyntaxError on one that
+  // is not JSON, which the runner would take for a lost connection and send again word for
+  // word; the runner validates the answer and asks again with what was wrong.
+  const stream = await client.chat.completions.create({
     model: offer.model,
     messages: [{ role: 'system', content: system }, { role: 'user', content: prompt.user }],
-    // A plain copy: the helper's object would make the SDK parse (and throw on) the answer itself; the runner validates it.
     response_format: o.jsonMode ? { type: 'json_object' } : { type: 'json_schema', json_schema: format.json_schema },
     ...(offer.type === 'openai' ? { max_completion_tokens: o.maxOutputTokens } : { max_tokens: o.maxOutputTokens }),
+    stream: true,
     stream_options: { include_usage: true },
   });
-  const completion = await stream.finalChatCompletion();
-  const message = completion.choices[0]?.message;
-  const extra = completion as unknown as { citations?: unknown; search_results?: unknown };
+  let text = '';
+  let refusal = '';
+  let model = '';
+  let finished = false;
+  // Perplexity sends its sources as top-level fields of a chunk (the last, with the usage).
+  const extra: { citations?: unknown; search_results?: unknown } = {};
+  for await (const chunk of stream) {
+    model ||= chunk.model;
+    const choice = chunk.choices[0];
+    text += choice?.delta?.content ?? '';
+    refusal += choice?.delta?.refusal ?? '';
+    if (choice?.finish_reason) finished = true;
+    const fields = chunk as unknown as typeof extra;
+    if (fields.citations !== undefined) extra.citations = fields.citations;
+    if (fields.search_results !== undefined) extra.search_results = fields.search_results;
+  }
+  // A stream that ends before its answer did was cut: no status, so it is retried like a lost connection.
+  if (!finished) throw new Error('the answer\'s stream ended before the answer did');
   return {
-    text: message?.content ?? '',
-    model: completion.model || offer.model,
-    ...(message?.refusal ? { refusal: message.refusal } : {}),
+    text,
+    model: model || offer.model,
+    ...(refusal ? { refusal } : {}),
     citations: citationsOf(extra.search_results, extra.citations),
   };
 }

@@ -4,7 +4,8 @@
  * was in flight is cut. Its logs are kept in a file for the test to read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import { kubeconfigPath, waitFor } from './cluster.ts';
 
@@ -22,6 +23,8 @@ export class OperatorProcess {
     this.#flags = o.flags;
     this.#gatewayPort = o.gatewayPort;
     this.logFile = o.logFile;
+    // The logs folder is made by cluster:up; a run against another cluster (KUBECONFIG) has none.
+    mkdirSync(dirname(o.logFile), { recursive: true });
     this.#log = createWriteStream(o.logFile, { flags: 'a' });
   }
 

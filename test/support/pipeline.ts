@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import type { Startup } from '../../src/api/index.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
-import type { AttemptClaims } from '../../src/pipeline/token.ts';
+import { TOKEN_KEY_SECRET, mintToken, type AttemptClaims } from '../../src/pipeline/token.ts';
 import { AiFixture } from './ai-fixture/server.ts';
 import { uniqueName, waitFor } from './cluster.ts';
 import { apply, type TestFactory } from './factory.ts';
@@ -95,4 +95,13 @@ export async function suspendedAttemptJob(factory: TestFactory, startup: Startup
     spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'task', image: 'startup-factory:test', args: ['debug', 'exit', '0'] }] } } },
   });
   return { namespace, job: name, uid: created.metadata.uid! };
+}
+
+/**
+ * A token for an attempt, minted with the key in the gateway's Secret as the operator
+ * would: for a test whose operator is a process of its own (no keyring to ask).
+ */
+export async function operatorToken(factory: TestFactory, claims: AttemptClaims): Promise<string> {
+  const key = await factory.client.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: factory.namespace, name: TOKEN_KEY_SECRET });
+  return mintToken(Buffer.from(key.data.key!, 'base64'), claims);
 }

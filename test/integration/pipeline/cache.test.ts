@@ -90,6 +90,8 @@ describe('the response cache', () => {
     let upstream: AiFixture;
     let provider: MockProvider;
     let client: Anthropic;
+    /** Another attempt's: the cache answers an attempt only what it has not had yet. */
+    let other: Anthropic;
     let name: string;
     let fault: Fault | undefined;
 
@@ -99,10 +101,16 @@ describe('the response cache', () => {
       await applyProvider(factory, provider);
       name = uniqueName('direct');
       // Suspended: the pipeline starts nothing, the test calls the gateway itself with an attempt's token.
-      await apply([factory.manifest(name, { displayName: 'Direct', suspend: true, ai: { providers: [provider.name] }, pipeline: { tasks: [{ name: 'market-research', type: 'research' }] } })]);
+      await apply([factory.manifest(name, {
+        displayName: 'Direct', suspend: true, ai: { providers: [provider.name] },
+        pipeline: { tasks: [{ name: 'market-research', type: 'research' }, { name: 'founder-analysis', type: 'analysis' }] },
+      })]);
       const startup = await waitFor('provisioned', async () => { const s = await factory.get(name); return isProvisioned(s) && s; }, 60_000);
-      const token = await factory.operator.keyring!.mint(await suspendedAttemptJob(factory, startup, 'market-research'));
-      client = new Anthropic({ apiKey: token, baseURL: `${factory.operator.gateway!.url()}/providers/${provider.name}`, maxRetries: 0 });
+      const sdk = async (task: string) => new Anthropic({
+        apiKey: await factory.operator.keyring!.mint(await suspendedAttemptJob(factory, startup, task)),
+        baseURL: `${factory.operator.gateway!.url()}/providers/${provider.name}`, maxRetries: 0,
+      });
+      [client, other] = await Promise.all([sdk('market-research'), sdk('founder-analysis')]);
     });
 
     const ask = (content: string, extra: Partial<Anthropic.MessageCreateParamsNonStreaming> = {}) =>
@@ -111,11 +119,11 @@ describe('the response cache', () => {
     it('replays a cached answer exactly, streamed or not, and a differing parameter is a miss', async () => {
       const before = upstream.requests.length;
       const plain = await client.messages.create(ask('Name a colour.'));
-      expect(await client.messages.create(ask('Name a colour.'))).toEqual(plain);
+      expect(await other.messages.create(ask('Name a colour.'))).toEqual(plain);
       expect(upstream.requests.length - before).toBe(1);
 
       const streamed = await client.messages.stream(ask('Name a colour.')).finalMessage();
-      const replayed = client.messages.stream(ask('Name a colour.'));
+      const replayed = other.messages.stream(ask('Name a colour.'));
       let events = 0;
       replayed.on('streamEvent', () => events++);
       expect(await replayed.finalMessage()).toEqual(streamed);
@@ -128,6 +136,18 @@ describe('the response cache', () => {
       expect(upstream.requests.length - before).toBe(4);
       const usage = await settled(name, (s) => s.status?.usage?.totalCachedCalls === 2 && s.status.usage.totalCalls === 4);
       expect(usage.status?.usage).toMatchObject({ callsThisHour: 4, totalInputTokens: 4 * 12, totalOutputTokens: 4 * 3 });
+    });
+
+    it('sends upstream a call the attempt already had the answer to: it is asking again', async () => {
+      const before = upstream.requests.length;
+      const first = await client.messages.create(ask('Name a shape.'));
+      // The runner asks again, word for word, when an answer does not validate and the model repeated itself.
+      const again = await client.messages.create(ask('Name a shape.'));
+      expect(again.id).not.toBe(first.id);
+      expect(upstream.requests.length - before).toBe(2);
+      // What the upstream answered the second time is what the cache holds now, for another attempt.
+      expect(await other.messages.create(ask('Name a shape.'))).toEqual(again);
+      expect(upstream.requests.length - before).toBe(2);
     });
 
     it('keeps no error and no cut stream, and sends calls that miss over one kept-alive connection', async () => {

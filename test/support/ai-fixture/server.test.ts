@@ -204,3 +204,48 @@ describe('connections', () => {
     }
   });
 });
+
+describe('what each response did', () => {
+  it('records a whole answer with its usage, an error without any, and a cut stream as incomplete', async () => {
+    given({
+      reply: () => ({ content: 'Blue, as asked.', inputTokens: 7, outputTokens: 3 }),
+      fault: (req) => [undefined, { kind: 'status', status: 503 } as const, { kind: 'cut-stream', afterChunks: 2 } as const][req.index],
+    });
+    const client = openai();
+    await client.chat.completions.create({ model: 'gpt-test', messages });
+    await expect(client.chat.completions.create({ model: 'gpt-test', messages })).rejects.toMatchObject({ status: 503 });
+    await expect(client.chat.completions.stream({ model: 'gpt-test', messages, stream_options: { include_usage: true } }).finalChatCompletion()).rejects.toThrow();
+    await vi.waitFor(() => expect(fixture.requests.every((r) => r.response)).toBe(true));
+    expect(fixture.requests.map((r) => r.response)).toEqual([
+      { status: 200, complete: true, usage: { inputTokens: 7, outputTokens: 3 } },
+      { status: 503, complete: true },
+      { status: 200, complete: false },
+    ]);
+    // The body as it came, byte for byte: what a caller's reservation was made from.
+    expect(JSON.parse(fixture.requests[0]!.raw)).toEqual(fixture.requests[0]!.body);
+  });
+
+  it('records an answer the client gave up on as incomplete, without usage', async () => {
+    given({ fault: () => ({ kind: 'slow', delayMs: 300 }), reply: () => ({ content: 'Late.', inputTokens: 1, outputTokens: 1 }) });
+    await expect(openai().chat.completions.create({ model: 'gpt-test', messages }, { timeout: 30 })).rejects.toThrow();
+    await vi.waitFor(() => expect(fixture.requests[0]?.response).toEqual({ status: 200, complete: false }));
+  });
+});
+
+describe('an outage', () => {
+  it('refuses connections while down and answers on the same URL once up', async () => {
+    const url = fixture.url;
+    await fixture.down();
+    // A pool of its own: a connection kept alive from before would be cut, not refused.
+    const fresh = new Agent();
+    try {
+      await expect(fetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{}', dispatcher: fresh })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+    } finally {
+      await fixture.up();
+      await fresh.close();
+    }
+    expect(fixture.url).toBe(url);
+    const completion = await openai().chat.completions.create({ model: 'gpt-test', messages });
+    expect(completion.choices[0]?.message.content).toContain('echo');
+  });
+});

@@ -18,10 +18,18 @@ export type FixtureRequest = {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body. */
   body: any;
+  /** The body as it arrived: what a caller's worst-case estimate is made from. */
+  raw: string;
   /** The body's `stream` is true. */
   stream: boolean;
   /** Position in `AiFixture.requests`, from 0. */
   index: number;
+  /**
+   * How the answer went, once its response is over: the status sent, whether the body went
+   * out to its end (not cut by a fault, by the client giving up, or by `down()`), and the
+   * usage it reported (a 200 whose usage was sent). A test prices what the upstream billed from it.
+   */
+  response?: { status: number; complete: boolean; usage?: { inputTokens: number; outputTokens: number } };
 };
 
 export type Fault =
@@ -78,8 +86,12 @@ export class AiFixture {
   /** TCP connections accepted since start: fewer than requests when clients keep connections alive. */
   connections = 0;
   #inFlight = 0;
+  readonly #requestOf = new WeakMap<ServerResponse, FixtureRequest>();
   #server: Server;
   #url: string | undefined;
+  #port = 0;
+  /** The usage each answer reported, until its response is over. */
+  readonly #usage = new WeakMap<FixtureRequest, { inputTokens: number; outputTokens: number }>();
 
   constructor(options: FixtureOptions = {}) {
     this.options = options;
@@ -94,17 +106,41 @@ export class AiFixture {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    await this.#listen(0);
+    this.#port = (this.#server.address() as AddressInfo).port;
+    this.#url = `http://127.0.0.1:${this.#port}`;
   }
 
   async close(): Promise<void> {
+    if (!this.#server.listening) return;
     // The SDKs keep connections alive, and close() alone waits for idle ones to time out.
     this.#server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.#server.close((error) => (error ? reject(error) : resolve())));
+  }
+
+  /**
+   * The provider goes down: nothing listens on its port any more, so a connection is
+   * refused (ECONNREFUSED, as a host that is up with its service down answers), and the
+   * connections open now are cut (a client that writes on a kept-alive one before it sees
+   * the close gets a socket error, not a refusal). `up()` brings it back on the same URL.
+   */
+  down(): Promise<void> {
+    return this.close();
+  }
+
+  /** Listens again on the port it had, after `down()`. */
+  async up(): Promise<void> {
+    if (!this.#server.listening) await this.#listen(this.#port);
+  }
+
+  #listen(port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   /** Requests received whose response has not finished or been cut yet. */
@@ -122,7 +158,14 @@ export class AiFixture {
     this.#inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
     // 'close' fires once per response, whether it ended, was cut, or the client went away.
-    res.once('close', () => this.#inFlight--);
+    res.once('close', () => {
+      this.#inFlight--;
+      const request = this.#requestOf.get(res);
+      if (!request) return;
+      const usage = this.#usage.get(request);
+      // writableFinished: the whole body was handed to the socket; a cut or abandoned answer never gets there.
+      request.response = { status: res.statusCode, complete: res.headersSent && res.writableFinished, ...(usage && res.writableFinished ? { usage } : {}) };
+    });
     this.#handle(req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
       const protocol = ROUTES[pathOf(req)] ?? 'openai';
@@ -144,8 +187,9 @@ export class AiFixture {
     } catch {
       return sendJson(res, protocol, 400, errorBody(protocol, 400, 'The request body is not valid JSON.'));
     }
-    const request: FixtureRequest = { protocol, path, headers: req.headers, body, stream: body?.stream === true, index: this.requests.length };
+    const request: FixtureRequest = { protocol, path, headers: req.headers, body, raw, stream: body?.stream === true, index: this.requests.length };
     this.requests.push(request);
+    this.#requestOf.set(res, request);
 
     const rejection = this.#reject(request);
     const fault = rejection ? undefined : this.options.fault?.(request);
@@ -168,6 +212,8 @@ export class AiFixture {
       extra: reply.extra ?? {},
     };
     const cut = fault?.kind === 'cut-stream' ? fault.afterChunks : undefined;
+    // A cut answer stops before its usage (see Fault), so only a whole one reports any.
+    if (cut === undefined) this.#usage.set(request, { inputTokens: turn.inputTokens, outputTokens: turn.outputTokens });
     if (request.stream) {
       const events = protocol === 'openai' ? openaiStream(turn) : anthropicStream(turn);
       return send(res, protocol, 200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, events, cut);
