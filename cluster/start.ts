@@ -24,7 +24,8 @@ async function start(): Promise<number> {
   if (!args.some((a) => a.startsWith('--dashboard-auth'))) args.push('--dashboard-auth=none', '--dashboard-address=127.0.0.1');
   const port = flagValue(args, '--dashboard-port') ?? process.env.SF_DASHBOARD_PORT ?? '8082';
   const address = flagValue(args, '--dashboard-address') ?? '127.0.0.1';
-  log(`CRDs and built-in templates installed. The dashboard: http://${address}:${port}/
+  const dashboard = port === '0' ? 'the dashboard: on the port its "dashboard listening" log line names' : `the dashboard: http://${address}:${port}/`;
+  log(`CRDs and built-in templates installed; ${dashboard}
 In another shell:
     export KUBECONFIG=${process.env.KUBECONFIG ?? '<in-cluster>'}${external ? '' : ` PATH=${binDir()}:$PATH`}
     kubectl apply -f examples/aiprovider-offline.yaml -f examples/startup-fintech.yaml

@@ -51,17 +51,21 @@ export class ScaffoldRenderer {
   }
 
   async render(startup: Startup, spec: StartupSpec, template: StartupTemplate | undefined, allocation: Allocation): Promise<ScaffoldResult> {
-    const expected = this.expected(startup, spec, template, allocation);
-    if (!expected.ok) return expected;
-    const input = renderInput(startup, spec, template!, allocation);
-    if (!input.ok) return input;
+    if (!template) return { ok: false, reason: 'TemplateNotFound', message: `StartupTemplate ${spec.template} does not exist` };
+    const { uid, key } = this.#key(startup, template, allocation);
+    const known = this.#last.get(uid);
+    if (known?.key === key && known.failure) return known.failure;
+    const input = renderInput(startup, spec, template, allocation);
+    if (!input.ok) {
+      this.#last.set(uid, { key, failure: input });
+      return input;
+    }
     const ref = { name: startup.metadata.name, uid: startup.metadata.uid ?? '' };
     try {
       const configMaps = await scaffoldConfigMapsIsolated(input.input, managedLabels(ref));
       return { ok: true, configMaps: configMaps.map((cm) => ({ ...cm, metadata: { ...cm.metadata, ownerReferences: [ownerReference(ref)] } })) };
     } catch (err) {
       const failure = renderFailure(err);
-      const { uid, key } = this.#key(startup, template!, allocation);
       this.#last.set(uid, { key, failure });
       return failure;
     }

@@ -1,7 +1,4 @@
 import { DIMENSIONS, reportWindow, type Dimension, type ReportQuery } from '../analytics/model.ts';
-import type { AnalyticsView } from '../analytics/store.ts';
-
-export type AnalyticsSource = AnalyticsView;
 
 /** `?by=provider&since=48h` → the query, read as `startup-factory report` reads its flags (by industry over 30 days unless told). */
 export function parseAnalyticsQuery(params: URLSearchParams, now: Date): { ok: true; query: ReportQuery } | { ok: false; error: string } {

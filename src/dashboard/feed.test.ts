@@ -93,7 +93,8 @@ describe('DashboardFeed', () => {
     startups.remove('a');
     clock.advance(100);
     expect(viewer.events()).toEqual(['snapshot', 'startup-deleted']);
-    expect(feed.startups()).toEqual([]);
+    expect(feed.items('startups')).toBe('{"items":[]}');
+    expect(feed.startup('a')).toBeUndefined();
   });
 
   it('drops a viewer too far behind (it reconnects to a fresh snapshot) and stops the others cleanly', () => {

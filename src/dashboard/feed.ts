@@ -83,13 +83,15 @@ export class DashboardFeed {
     return { startups: [...this.#sent.startup.values()], providers: [...this.#sent.provider.values()] };
   }
 
-  /** Startups as views (parsed back from what was sent, so the API and the stream never disagree). */
-  startups(): unknown[] {
-    return this.snapshot().startups.map((s) => JSON.parse(s) as unknown);
+  /** `{"items":[...]}` of one kind, from the very JSON the stream sends: the API and the stream never disagree. */
+  items(kind: 'startups' | 'providers'): string {
+    return `{"items":[${this.snapshot()[kind].join(',')}]}`;
   }
 
-  providers(): unknown[] {
-    return this.snapshot().providers.map((s) => JSON.parse(s) as unknown);
+  /** One Startup's view as the stream sent it. */
+  startup(name: string): string | undefined {
+    this.#flush();
+    return this.#sent.startup.get(name);
   }
 
   /** Takes over `res` as an event stream: the snapshot first, then every change. */

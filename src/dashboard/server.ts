@@ -10,7 +10,8 @@ import { SESSION_COOKIE, credentialsOf, type Access, type Authorizer } from './a
 import type { StartupDetails } from './details.ts';
 import type { DashboardFeed } from './feed.ts';
 import { conditionView } from './view.ts';
-import { API_INDEX, parseAnalyticsQuery, type AnalyticsSource } from './api.ts';
+import type { AnalyticsView } from '../analytics/store.ts';
+import { API_INDEX, parseAnalyticsQuery } from './api.ts';
 
 export type DashboardServerOptions = {
   host: string;
@@ -18,7 +19,7 @@ export type DashboardServerOptions = {
   feed: DashboardFeed;
   details: StartupDetails;
   startup(name: string): Startup | undefined;
-  analytics: AnalyticsSource;
+  analytics: AnalyticsView;
   authorizer: Authorizer;
   /** `none` (loopback, local use) or `token`: shown on the page, so a viewer knows what guards it. */
   authMode: 'token' | 'none';
@@ -134,7 +135,7 @@ export class DashboardServer implements Runnable {
     if (path.startsWith('/assets/')) return this.#asset(req, res, path.slice('/assets/'.length));
     if (path !== '/api' && !path.startsWith('/api/')) return json(res, 404, { error: 'not found' });
 
-    const access = await this.#access(req);
+    const access = await this.#access(credentialsOf(req.headers));
     if (access.kind !== 'allowed') {
       const status = access.kind === 'unauthenticated' ? 401 : 403;
       if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="startup-factory"');
@@ -143,9 +144,9 @@ export class DashboardServer implements Runnable {
     return this.#api(res, url, access.user);
   }
 
-  async #access(req: IncomingMessage): Promise<Access> {
+  async #access(token: string | undefined): Promise<Access> {
     try {
-      return await this.#o.authorizer.authorize(credentialsOf(req.headers));
+      return await this.#o.authorizer.authorize(token);
     } catch (err) {
       // The API server could not be asked: say so, but never let the viewer in on that.
       this.#o.logger.warn({ err }, 'dashboard could not review a token');
@@ -159,8 +160,8 @@ export class DashboardServer implements Runnable {
     if (path === '/api') return json(res, 200, API_INDEX);
     if (path === '/api/session') return json(res, 200, { user, auth: this.#o.authMode, at: new Date(this.#o.clock.now()).toISOString() });
     if (path === '/api/stream') return feed.subscribe(res);
-    if (path === '/api/startups') return json(res, 200, { items: feed.startups() });
-    if (path === '/api/providers') return json(res, 200, { items: feed.providers() });
+    if (path === '/api/startups') return rawJson(res, 200, feed.items('startups'));
+    if (path === '/api/providers') return rawJson(res, 200, feed.items('providers'));
     if (path === '/api/analytics') {
       const query = parseAnalyticsQuery(url.searchParams, new Date(this.#o.clock.now()));
       if (!query.ok) return json(res, 400, { error: query.error });
@@ -174,11 +175,11 @@ export class DashboardServer implements Runnable {
   async #startup(res: ServerResponse, name: string): Promise<void> {
     const startup = this.#o.startup(name);
     if (!startup) return json(res, 404, { error: `no Startup ${name}` });
-    const view = this.#o.feed.startups().find((s) => (s as { name?: string }).name === name);
+    const view = this.#o.feed.startup(name);
     const conditions = (startup.status?.conditions ?? []).map(conditionView);
     const details = await this.#o.details.get(startup);
     const pipeline = getCondition(startup.status?.conditions, 'PipelineSucceeded');
-    json(res, 200, { startup: view, conditions, pipeline: pipeline ? conditionView(pipeline) : null, ...details });
+    json(res, 200, { startup: view === undefined ? null : JSON.parse(view) as unknown, conditions, pipeline: pipeline ? conditionView(pipeline) : null, ...details });
   }
 
   async #login(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -186,7 +187,7 @@ export class DashboardServer implements Runnable {
     const body = await readBody(req, 16 * 1024);
     if (body === undefined) return json(res, 413, { error: 'the token is too long' });
     const token = new URLSearchParams(body).get('token')?.trim() ?? '';
-    const access = await this.#access({ headers: { authorization: `Bearer ${token}` } } as IncomingMessage);
+    const access = await this.#access(token || undefined);
     if (access.kind !== 'allowed') {
       res.writeHead(303, { location: `/#/login?error=${encodeURIComponent(access.reason)}` });
       return void res.end();
@@ -210,7 +211,10 @@ export class DashboardServer implements Runnable {
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  rawJson(res, status, JSON.stringify(body));
+}
+
+function rawJson(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -63,8 +63,8 @@ export function startupView(startup: Startup, template: StartupTemplate | undefi
   const today = now.toISOString().slice(0, 10);
   const hour = Math.floor(now.getTime() / 3_600_000);
   const usageHour = usage.hourStartedAt ? Math.floor(Date.parse(usage.hourStartedAt) / 3_600_000) : undefined;
-  const levels = taskLevels(spec ? pipelineOf(spec, template)?.tasks ?? [] : []);
   const definitions = spec ? pipelineOf(spec, template)?.tasks ?? [] : [];
+  const levels = taskLevels(definitions);
   const tasks = (status.tasks ?? []).map((t): TaskView => {
     const definition = taskDefinition(definitions, t.name);
     return {

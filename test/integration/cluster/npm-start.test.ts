@@ -60,7 +60,7 @@ async function launch(command: string[]) {
 
   /** Resolves once the operator answers /readyz and leads; returns the dashboard address it printed. */
   const ready = async (): Promise<string> => {
-    const dashboard = await until('the dashboard line', async () => /The dashboard: (http:\/\/\S+\/)/.exec(out.stderr)?.[1], 120_000);
+    const dashboard = await until('the dashboard line', async () => /the dashboard: (http:\/\/\S+\/)/.exec(out.stderr)?.[1], 120_000);
     expect(dashboard).toBe(`http://127.0.0.1:${dashboardPort}/`);
     // JSON logs on stdout; the first says where /metrics and /readyz listen (port 0: a free one).
     const starting = await until('the operator to start', async () => logs().find((l) => l.msg === 'operator starting'));

@@ -53,14 +53,12 @@ describe('the dashboard in Chromium', () => {
     const row = page.locator(`tr[data-startup="${name}"]`);
     const navigations: string[] = [];
     page.on('framenavigated', (f) => navigations.push(f.url()));
-    const applied = Date.now();
     await apply([factory.manifest(name, {
       displayName: 'Lumen Ledger', industry: 'fintech', category: 'bookkeeping',
       idea: 'Bookkeeping that closes the month by itself.', ai: { providers: [offline] },
     })]);
+    // The issue's acceptance bound: the row is there within 2 s of the apply, with no reload.
     await row.waitFor({ timeout: 2_000 });
-    const appearedMs = Date.now() - applied;
-    expect(appearedMs).toBeLessThan(2_000);
 
     // Sample what the page shows while the pipeline runs: it must move without a reload.
     const phases = new Set<string>();
