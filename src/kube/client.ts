@@ -7,7 +7,7 @@ import { sleep, systemClock, type Clock } from '../lib/clock.ts';
 import { TokenBucket } from '../lib/rate-limit.ts';
 import { ApiError, isNotFound } from './errors.ts';
 import { retryAfterMs } from '../lib/retry-after.ts';
-import { isMutating, requestVerb } from './request.ts';
+import { isDryRun, isMutating, requestVerb } from './request.ts';
 
 /** The one field manager the operator applies with: it owns exactly the fields it sets. */
 export const FIELD_MANAGER = 'startup-factory';
@@ -132,7 +132,7 @@ export class KubeClient {
     void old?.close();
   }
 
-  /** Requests sent so far (retries included): `mutating` counts POST/PUT/PATCH/DELETE. */
+  /** Requests sent so far (retries included): `mutating` counts POST/PUT/PATCH/DELETE that are not dry runs. */
   requestCounts(): { total: number; mutating: number } {
     return { total: this.total, mutating: this.mutating };
   }
@@ -346,6 +346,8 @@ export class KubeClient {
   private async send(ctx: RequestContext): Promise<ResponseContext> {
     const method = ctx.getHttpMethod().toString();
     const verb = requestVerb(method, ctx.getUrl(), ctx.getHeaders()['Content-Type']);
+    // Labelled only when set, so the series of real requests keep their two labels.
+    const labels = isDryRun(ctx.getUrl()) ? { verb, dry_run: 'true' } : { verb };
     const callerSignal = ctx.getSignal();
     for (let attempt = 0; ; attempt++) {
       await sleep(this.clock, this.bucket.reserve(), callerSignal);
@@ -357,17 +359,17 @@ export class KubeClient {
         ctx.setSignal(callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout);
       }
       this.total++;
-      if (isMutating(method)) this.mutating++;
+      if (isMutating(method, ctx.getUrl())) this.mutating++;
       let res: ResponseContext;
       try {
         res = await this.inner.send(ctx).toPromise();
       } catch (err) {
-        this.metrics?.apiRequests.inc({ verb, code: 'error' });
+        this.metrics?.apiRequests.inc({ ...labels, code: 'error' });
         // No answer in all that time: the connection it went out on is likely dead, and its pool siblings with it.
         if (timeout?.aborted) this.renewConnections();
         throw err;
       }
-      this.metrics?.apiRequests.inc({ verb, code: String(res.httpStatusCode) });
+      this.metrics?.apiRequests.inc({ ...labels, code: String(res.httpStatusCode) });
       if (res.httpStatusCode !== 429 || attempt >= this.maxThrottleRetries) return res;
       // API Priority and Fairness told us to slow down: wait as long as it asks, at most a minute.
       const wait = Math.min(60_000, retryAfterMs(res.headers['retry-after'], this.clock.now()));

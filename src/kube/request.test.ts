@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMutating, requestVerb } from './request.ts';
+import { isDryRun, isMutating, requestVerb } from './request.ts';
 
 describe('requestVerb', () => {
   const base = 'https://127.0.0.1:6443';
@@ -30,7 +30,14 @@ describe('requestVerb', () => {
 
 describe('isMutating', () => {
   it('counts every method but reads', () => {
-    expect(['GET', 'HEAD'].map(isMutating)).toEqual([false, false]);
-    expect(['POST', 'PUT', 'PATCH', 'DELETE'].map(isMutating)).toEqual([true, true, true, true]);
+    expect(['GET', 'HEAD'].map((m) => isMutating(m))).toEqual([false, false]);
+    expect(['POST', 'PUT', 'PATCH', 'DELETE'].map((m) => isMutating(m))).toEqual([true, true, true, true]);
+  });
+
+  it('does not count a dry run, which stores nothing', () => {
+    const url = 'https://127.0.0.1:6443/api/v1/namespaces/startup-acme/secrets';
+    expect(isMutating('POST', `${url}?fieldManager=startup-factory&dryRun=All`)).toBe(false);
+    expect(isMutating('POST', `${url}?fieldManager=startup-factory`)).toBe(true);
+    expect(isDryRun(`${url}?dryRun=All`)).toBe(true);
   });
 });

@@ -29,8 +29,16 @@ function isCollection(path: string): boolean {
   return rest.length === 1;
 }
 
-/** Writes change cluster state; the no-write proof counts these. */
-export function isMutating(method: string): boolean {
+/**
+ * Writes change cluster state; the no-write proof counts these. A dry run does not: the API
+ * server admits and judges it and stores nothing, so it is a question, not a write.
+ */
+export function isMutating(method: string, url?: string): boolean {
   const m = method.toUpperCase();
-  return m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
+  return m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS' && !(url !== undefined && isDryRun(url));
+}
+
+/** `?dryRun=All`, the only value the API server takes. */
+export function isDryRun(url: string): boolean {
+  return new URL(url, 'http://k8s.invalid').searchParams.has('dryRun');
 }

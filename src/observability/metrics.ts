@@ -58,8 +58,8 @@ export class Metrics {
     });
     this.apiRequests = new Counter({
       name: 'startup_factory_api_requests_total',
-      help: 'Requests to the Kubernetes API server by verb and HTTP status code.',
-      labelNames: ['verb', 'code'],
+      help: 'Requests to the Kubernetes API server by verb and HTTP status code; dry_run="true" on dry runs, which store nothing.',
+      labelNames: ['verb', 'code', 'dry_run'],
       registers,
     });
     this.startups = new Gauge({

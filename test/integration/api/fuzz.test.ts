@@ -179,7 +179,8 @@ async function counters(): Promise<{ reconciles: Map<string, number>; writes: Ma
   };
   return {
     reconciles: await sum('startup_factory_reconcile_total', 'controller', () => true),
-    writes: await sum('startup_factory_api_requests_total', 'verb', (labels) => MUTATING.has(String(labels.verb))),
+    // A dry run stores nothing: the DB Secret's check, sent again when the quota controller recounts a namespace's Secrets.
+    writes: await sum('startup_factory_api_requests_total', 'verb', (labels) => MUTATING.has(String(labels.verb)) && labels.dry_run !== 'true'),
   };
 }
 
@@ -243,7 +244,8 @@ describe('after all of them', () => {
       + `reconciles ${JSON.stringify(quiet.reconciles)} (${total(quiet.ofMine)} of this file's ${mine.size} objects: ${JSON.stringify(quiet.ofMine)}; ${quiet.ofOthers} of other files' Startups)`);
     expect(quiet.disturbedBy, 'StartupTemplates of other files changed in every window').toEqual([]);
 
-    expect(quiet.writes, 'writes in the quiet window').toEqual({});
+    // The whole window in the message: CI keeps only the end of the output.
+    expect(quiet.writes, `writes in the quiet window ${JSON.stringify(quiet)}`).toEqual({});
     // A waiting object is looked at again every 30 s (its Secret or template may appear): at most once in the window.
     for (const [key, count] of Object.entries(quiet.ofMine)) expect(count, `reconciles of ${key} in the quiet window`).toBe(1);
     expect(quiet.cpu, 'CPU share of one core in the quiet window').toBeLessThan(0.2);

@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubectl, uniqueName } from '../../support/cluster.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
-import { isConflict, isInvalid, isNotFound, retryOnConflict } from '../../../src/kube/errors.ts';
+import { isAlreadyExists, isConflict, isInvalid, isNotFound, retryOnConflict } from '../../../src/kube/errors.ts';
 import { namespaceFixture } from './helpers.ts';
 
 const { client, metrics, ns } = namespaceFixture('rt-client');
@@ -77,7 +77,10 @@ describe('KubeClient against the API server', () => {
     expect(after.mutating).toBe(before.mutating);
     await client.serverSideApply(cm({ a: 'counted' }));
     expect(client.requestCounts().mutating).toBe(before.mutating + 1);
+    await client.create(cm({ a: 'only asked' }), { dryRun: true }).catch((e: unknown) => { if (!isAlreadyExists(e)) throw e; });
+    expect(client.requestCounts().mutating, 'a dry run stores nothing, so it is not a write').toBe(before.mutating + 1);
     const text = await metrics.registry.metrics();
+    expect(text).toMatch(/startup_factory_api_requests_total\{verb="create",dry_run="true",code="409"\} \d+/);
     expect(text).toMatch(/startup_factory_api_requests_total\{verb="apply",code="200"\} \d+/);
     expect(text).toMatch(/startup_factory_api_requests_total\{verb="get",code="404"\} \d+/);
     expect(text).toMatch(/startup_factory_api_requests_total\{verb="update",code="409"\} \d+/);
