@@ -273,7 +273,7 @@ export class ModelProxy {
       const buf = Buffer.from(chunk);
       meter?.push(buf);
       if (keep && (size += buf.length) <= MAX_RESPONSE_BYTES) chunks.push(buf);
-      if (!res.write(buf)) await new Promise((resolve) => res.once('drain', resolve));
+      if (!res.write(buf)) await drained(res);
     }
     res.end();
     // An upstream error bills nothing; an answer without usage is charged its reservation.
@@ -318,6 +318,26 @@ export class ModelProxy {
     }
     return { outcome: charged(usage, prices), result: 'success' };
   }
+}
+
+/**
+ * Resolves when the client may take more, or has gone: a client that leaves mid-answer
+ * never drains, and waiting for it would hold the call, its slot and its reservation
+ * until the gateway stops. Once it has gone, the upstream is cut (onClose) and the next
+ * read of the body throws, so the call is settled as interrupted, or, if the upstream
+ * had already sent everything, at the usage it reported.
+ */
+function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function charged(usage: TokenUsage, prices: Prices): Outcome {
