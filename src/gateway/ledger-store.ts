@@ -3,7 +3,11 @@ import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
 import { sleep, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, STARTUP_LABEL, ownerReference, type StartupRef } from '../provisioning/metadata.ts';
-import { closeOrphans, emptyLedger, parseLedger, recordCacheHit, reserve, roll, settle, type LedgerState, type Limits, type Outcome, type Refusal, type ReserveRequest } from './ledger.ts';
+import { randomUUID } from 'node:crypto';
+import {
+  SPARE_IDLE_MS, addSpares, closeOrphans, emptyLedger, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf,
+  type LedgerState, type Limits, type Outcome, type Refusal, type ReserveRequest,
+} from './ledger.ts';
 
 export const LEDGER_LABEL = 'startupfactory.dev/ledger';
 /** The key of the ConfigMap's data that holds the ledger's JSON. */
@@ -18,11 +22,19 @@ export type LedgerConfigMap = KubeObject & { data?: Record<string, string> };
 
 type Op =
   | { kind: 'reserve'; request: ReserveRequest; limits: Limits; resolve(result: ReserveResult): void; reject(err: unknown): void }
-  | { kind: 'settle'; id: string; outcome: Outcome }
+  | { kind: 'settle'; id: string; outcome: Outcome; task: string | undefined }
   | { kind: 'cacheHit'; task: string }
-  | { kind: 'sweep' };
+  | { kind: 'sweep' }
+  /** A spare was taken: make another like the call that took it. */
+  | { kind: 'refill'; like: ReserveRequest; limits: Limits }
+  /** Releases this process's untaken spares made before `before`. */
+  | { kind: 'trim'; before: number };
 
-export type ReserveResult = { ok: true } | { ok: false; refusal: Refusal };
+/** Ops a caller is, or soon will be, waiting on: written at once rather than lingering. */
+const urgent = (op: Op) => op.kind === 'reserve' || op.kind === 'refill';
+
+/** `id` is the reservation the call settles: its own, or the spare it took. */
+export type ReserveResult = { ok: true; id: string } | { ok: false; refusal: Refusal };
 
 type Entry = {
   startup: StartupRef;
@@ -31,6 +43,10 @@ type Entry = {
   resourceVersion: string | undefined;
   queue: Op[];
   writing: Promise<void> | undefined;
+  /** This process's spares on record and not taken (see `addSpares`). */
+  spares: string[];
+  /** Spares taken by calls whose settlement is not yet on record. */
+  handed: Set<string>;
   /** Settlements and cache hits wait this long for a reservation to share a write with. */
   linger: unknown;
 };
@@ -82,19 +98,34 @@ export class LedgerStore {
     this.#o = options;
   }
 
-  /** Reserves a call's worst case, durably; refused when a budget would be exceeded. */
+  /**
+   * Reserves a call's worst case, durably; refused when a budget would be exceeded. A spare
+   * that fits is taken at once: its worst case is on record already.
+   */
   async reserve(startup: StartupRef, limits: Limits, request: ReserveRequest): Promise<ReserveResult> {
     if (this.#stopped) throw new Error('the ledger is stopping');
     const entry = await this.#entry(startup);
+    const now = this.#o.clock.now();
+    const spare = entry.spares.findIndex((id) => spareFits(entry.state, id, request, now));
+    if (spare >= 0) {
+      const [id] = entry.spares.splice(spare, 1) as [string];
+      entry.handed.add(id);
+      entry.queue.push({ kind: 'refill', like: request, limits });
+      this.#kick(entry);
+      return { ok: true, id };
+    }
     return new Promise<ReserveResult>((resolve, reject) => {
       entry.queue.push({ kind: 'reserve', request, limits, resolve, reject });
       this.#kick(entry);
     });
   }
 
-  /** Ends a reservation; written in the background (a crash before it lands charges the reservation in full). */
-  settle(startup: StartupRef, id: string, outcome: Outcome): void {
-    this.#background(startup, { kind: 'settle', id, outcome }, 'could not load a ledger to settle a call; its reservation stays charged');
+  /**
+   * Ends a reservation, in `task`'s usage; written in the background (a crash before it
+   * lands charges the reservation in full).
+   */
+  settle(startup: StartupRef, id: string, outcome: Outcome, task?: string): void {
+    this.#background(startup, { kind: 'settle', id, outcome, task }, 'could not load a ledger to settle a call; its reservation stays charged');
   }
 
   /**
@@ -121,15 +152,14 @@ export class LedgerStore {
     return roll((await this.#entry(startup)).state, this.#o.clock.now());
   }
 
-  /** Charges reservations past their deadline, in every ledger this process holds. */
+  /** Charges reservations past their deadline and releases idle spares, in every ledger this process holds. */
   sweep(): void {
     const now = this.#o.clock.now();
     for (const pending of this.#entries.values()) {
       void pending.then((entry) => {
-        if (Object.values(entry.state.open).some((r) => r.deadline < now)) {
-          entry.queue.push({ kind: 'sweep' });
-          this.#kick(entry);
-        }
+        if (entry.spares.some((id) => (entry.state.open[id]?.at ?? now) < now - SPARE_IDLE_MS)) entry.queue.push({ kind: 'trim', before: now - SPARE_IDLE_MS });
+        if (Object.values(entry.state.open).some((r) => r.deadline < now)) entry.queue.push({ kind: 'sweep' });
+        if (entry.queue.length > 0) this.#kick(entry);
       }, () => undefined);
     }
   }
@@ -137,6 +167,13 @@ export class LedgerStore {
   /** Refuses new reservations and waits (up to `deadlineMs`) for queued writes, lingering ones included, to land. */
   async stop(deadlineMs: number): Promise<void> {
     this.#stopped = true;
+    // Untaken spares would be charged in full by the next leader: give them back, the ones a
+    // write in flight is making too (the trim goes in the write after it).
+    for (const entry of this.#loaded.values()) {
+      if (entry.spares.length === 0 && !entry.writing) continue;
+      entry.queue.push({ kind: 'trim', before: Infinity });
+      this.#kick(entry);
+    }
     const clock = this.#o.clock;
     const until = clock.now() + deadlineMs;
     for (;;) {
@@ -191,7 +228,10 @@ export class LedgerStore {
 
   async #load(startup: StartupRef): Promise<Entry> {
     const cm = this.#o.cached ? this.#o.cached(ledgerName(startup.name)) : await this.#o.client.getOptional<LedgerConfigMap>(this.#ref(startup.name));
-    return { startup, ...this.#parse(cm, startup), queue: [], writing: undefined, linger: undefined };
+    const parsed = this.#parse(cm, startup);
+    // A spare of this holder's on record from before a restart is no longer known to be untaken: closeOrphans
+    // does not charge it (same holder), so it waits for its deadline and is charged then, never reused.
+    return { startup, ...parsed, queue: [], writing: undefined, linger: undefined, spares: [], handed: new Set(sparesOf(parsed.state, this.#o.holder)) };
   }
 
   #parse(cm: LedgerConfigMap | undefined, startup: StartupRef): { state: LedgerState; resourceVersion: string | undefined } {
@@ -213,8 +253,7 @@ export class LedgerStore {
   /** Starts a write now when a reservation waits for one, else after SETTLE_LINGER_MS. */
   #kick(entry: Entry): void {
     if (entry.writing) return;
-    const urgent = this.#stopped || entry.queue.some((op) => op.kind === 'reserve');
-    if (!urgent) {
+    if (!this.#stopped && !entry.queue.some(urgent)) {
       entry.linger ??= this.#o.clock.setTimeout(() => {
         entry.linger = undefined;
         this.#write(entry);
@@ -241,7 +280,7 @@ export class LedgerStore {
     let failures = 0;
     for (let first = true; entry.queue.length > 0; first = false) {
       // After the first batch, settlements and cache hits alone wait (linger) for a reservation to share a write with.
-      if (!first && failures === 0 && !this.#stopped && !entry.queue.some((op) => op.kind === 'reserve')) return false;
+      if (!first && failures === 0 && !this.#stopped && !entry.queue.some(urgent)) return false;
       const batch = entry.queue.splice(0);
       try {
         await this.#commit(entry, batch);
@@ -261,24 +300,53 @@ export class LedgerStore {
     return false;
   }
 
-  /** Applies a batch to the ledger as stored and writes it; on a conflict, re-reads and applies it again. */
+  /**
+   * Applies a batch to the ledger as stored and writes it; on a conflict, re-reads and
+   * applies it again. Spares to release leave `entry.spares` before anything is awaited,
+   * so no call can take one that is going.
+   */
   async #commit(entry: Entry, batch: Op[]): Promise<void> {
+    const holder = this.#o.holder;
+    const releasing = new Set<string>();
+    const release = (keep: (id: string) => boolean) => {
+      entry.spares = entry.spares.filter((id) => keep(id) || !releasing.add(id));
+    };
     for (let attempt = 0; ; attempt++) {
       const now = this.#o.clock.now();
       // A replica that is stopping only settles its own calls; taking over others' is for the one that leads.
       const rolled = roll(entry.state, now);
-      let state = this.#stopped ? rolled : closeOrphans(rolled, this.#o.holder, now);
+      let state = this.#stopped ? rolled : closeOrphans(rolled, holder, now);
       const results: [Extract<Op, { kind: 'reserve' }>, ReserveResult][] = [];
+      let like: { request: ReserveRequest; limits: Limits } | undefined;
+      const released = (s: LedgerState) => [...releasing].reduce((next, id) => settle(next, id, { kind: 'released' }, now), s);
       for (const op of batch) {
         if (op.kind === 'reserve') {
-          const r = reserve(state, op.request, op.limits, now);
+          let r = reserve(state, op.request, op.limits, now);
+          if (!r.ok && entry.spares.length > 0) {
+            // Never refused for budget this process's own untaken spares hold.
+            release(() => false);
+            r = reserve(released(state), op.request, op.limits, now);
+          }
           state = r.state;
-          results.push([op, r.ok ? { ok: true } : { ok: false, refusal: r.refusal }]);
+          results.push([op, r.ok ? { ok: true, id: op.request.id } : { ok: false, refusal: r.refusal }]);
+          if (r.ok) like = { request: op.request, limits: op.limits };
+        } else if (op.kind === 'refill') {
+          like = { request: op.like, limits: op.limits };
         } else if (op.kind === 'settle') {
-          state = settle(state, op.id, op.outcome, now);
+          state = settle(state, op.id, op.outcome, now, op.task);
         } else if (op.kind === 'cacheHit') {
           state = recordCacheHit(state, op.task, now);
+        } else if (op.kind === 'trim') {
+          release((id) => (state.open[id]?.at ?? 0) >= op.before);
         }
+      }
+      if (like && !this.#stopped) {
+        // A spare smaller than the latest call's worst case would not carry it: make ones that do.
+        const cost = like.request.costMicros;
+        release((id) => (state.open[id]?.costMicros ?? 0) >= cost);
+        state = addSpares(released(state), like.request, entry.spares.length, like.limits, now, randomUUID);
+      } else {
+        state = released(state);
       }
       if (state !== entry.state) {
         try {
@@ -293,6 +361,8 @@ export class LedgerStore {
         }
         entry.state = state;
       }
+      for (const id of entry.handed) if (!state.open[id]) entry.handed.delete(id);
+      entry.spares = sparesOf(state, holder).filter((id) => !entry.handed.has(id));
       for (const [op, result] of results) op.resolve(result);
       return;
     }

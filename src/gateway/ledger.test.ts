@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { closeOrphans, emptyLedger, exhaustion, parseLedger, recordCacheHit, reserve, roll, settle, windowUsage, type LedgerState } from './ledger.ts';
+import {
+  MAX_SPARES, SPARE_PREFIX, addSpares, closeOrphans, emptyLedger, exhaustion, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf, windowUsage,
+  type LedgerState,
+} from './ledger.ts';
 
 const t0 = Date.parse('2026-12-01T10:15:00Z');
 const limits = { callsPerHour: 10, costPerDayMicros: 1_000 };
@@ -111,5 +114,52 @@ describe('ledger', () => {
     const read = parseLedger(JSON.stringify(old));
     expect(read).toEqual(stored);
     expect(recordCacheHit(read, 'market-research', t0).totals.cachedCalls).toBe(1);
+  });
+
+  describe('spares', () => {
+    let n = 0;
+    const ids = () => `s${n++}`;
+    const wide = { callsPerHour: 100, costPerDayMicros: 100_000 };
+
+    it('are held like calls in flight, at most MAX_SPARES and a quarter of what is left, and never mark the budget spent', () => {
+      const admitted = reserve(emptyLedger(t0), req('a', 100), wide, t0);
+      if (!admitted.ok) throw new Error('refused');
+      const state = addSpares(admitted.state, req('a', 100), 0, wide, t0, ids);
+      expect(sparesOf(state, 'me')).toHaveLength(MAX_SPARES);
+      expect(windowUsage(state)).toEqual({ calls: 1 + MAX_SPARES, costMicros: 0, reservedMicros: 100 * (1 + MAX_SPARES) });
+      // Near the end of a budget: 1000 left of the day, calls of 250: a quarter holds none.
+      const tight = reserved(emptyLedger(t0), 'b', 250);
+      const near = addSpares(tight, req('b', 250), 0, limits, t0, ids);
+      expect(near).toBe(tight);
+      expect(addSpares(tight, req('b', 100), 0, limits, t0, ids).exhausted).toBeUndefined();
+      expect(sparesOf(addSpares(tight, req('b', 100), 0, limits, t0, ids), 'me')).toHaveLength(1);
+      // Another writer's call in flight: none, so neither can be refused for what the other's spares hold.
+      const shared = reserve(admitted.state, req('theirs', 100, 'other'), wide, t0);
+      expect(shared.ok && addSpares(shared.state, req('a', 100), 0, wide, t0, ids)).toBe(shared.state);
+    });
+
+    it('carry a call whose worst case and deadline fit, in the same windows, for their holder only', () => {
+      const state = addSpares(emptyLedger(t0), req('a', 100), 0, wide, t0, ids);
+      const [spare] = sparesOf(state, 'me') as [string];
+      expect(spare.startsWith(SPARE_PREFIX)).toBe(true);
+      expect(spareFits(state, spare, req('x', 100), t0)).toBe(true);
+      expect(spareFits(state, spare, req('x', 101), t0)).toBe(false);
+      expect(spareFits(state, spare, req('x', 50, 'another'), t0)).toBe(false);
+      expect(spareFits(state, spare, req('x', 50), Date.parse('2026-12-01T11:00:00Z'))).toBe(false);
+      expect(spareFits(state, spare, { ...req('x', 50), deadline: t0 + 3_600_000 }, t0)).toBe(false);
+    });
+
+    it('bill the task that took them, a successor charges one left open in full, and an untaken one bills no task', () => {
+      let state = addSpares(emptyLedger(t0), req('a', 100), 2, wide, t0, ids);
+      const [taken, idle] = sparesOf(state, 'me') as [string, string];
+      state = settle(state, taken, { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 7 }, t0, 'mvp-spec');
+      expect(state.tasks['mvp-spec']).toMatchObject({ calls: 1, costMicros: 7 });
+      const charged = closeOrphans(state, 'successor', t0);
+      expect(charged).toMatchObject({ costMicros: 107, open: {}, totals: { calls: 2, costMicros: 107 } });
+      expect(Object.keys(charged.tasks)).toEqual(['mvp-spec']);
+      expect(settle(state, idle, { kind: 'released' }, t0)).toMatchObject({ costMicros: 7, open: {} });
+      // Cut on a spare larger than its own worst case: charged that worst case, no more.
+      expect(settle(state, idle, { kind: 'interrupted', worstCaseMicros: 60 }, t0, 'mvp-spec')).toMatchObject({ costMicros: 67, tasks: { 'mvp-spec': { calls: 2, costMicros: 67 } } });
+    });
   });
 });

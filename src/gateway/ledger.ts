@@ -54,7 +54,12 @@ export type ReserveRequest = { id: string; task: string; holder: string; costMic
 
 export type Outcome =
   | { kind: 'usage'; inputTokens: number; outputTokens: number; costMicros: number }
-  | { kind: 'interrupted' }
+  /**
+   * What was billed is unknown: charged the call's worst case, `worstCaseMicros` when the
+   * caller knows it (a call on a spare may have reserved more than it could cost), else
+   * the whole reservation.
+   */
+  | { kind: 'interrupted'; worstCaseMicros?: number }
   | { kind: 'released' };
 
 const ZERO: Usage = { calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
@@ -139,9 +144,11 @@ export function reserve(state: LedgerState, request: ReserveRequest, limits: Lim
 /**
  * Ends a reservation. A reservation already gone (settled by a successor that took it
  * over) is left alone: no call is ever billed twice. Spending lands in the windows the
- * call was admitted in, while they are still current, and always in the totals.
+ * call was admitted in, while they are still current, and always in the totals; in a
+ * task's usage when the reservation names its task, or `task` does (a spare names none
+ * until a call takes it).
  */
-export function settle(state: LedgerState, id: string, outcome: Outcome, now: number): LedgerState {
+export function settle(state: LedgerState, id: string, outcome: Outcome, now: number, task?: string): LedgerState {
   const current = roll(state, now);
   const reservation = current.open[id];
   if (!reservation) return current;
@@ -149,15 +156,70 @@ export function settle(state: LedgerState, id: string, outcome: Outcome, now: nu
   if (outcome.kind === 'released') return { ...current, open };
   const charge: Usage = outcome.kind === 'usage'
     ? { ...ZERO, calls: 1, inputTokens: outcome.inputTokens, outputTokens: outcome.outputTokens, costMicros: outcome.costMicros }
-    : { ...ZERO, calls: 1, costMicros: reservation.costMicros };
+    : { ...ZERO, calls: 1, costMicros: Math.min(reservation.costMicros, outcome.worstCaseMicros ?? reservation.costMicros) };
+  const charged = task ?? reservation.task;
   return {
     ...current,
     open,
     calls: current.calls + (reservation.hour === current.hour ? 1 : 0),
     costMicros: current.costMicros + (reservation.day === current.day ? charge.costMicros : 0),
     totals: add(current.totals, charge),
-    tasks: { ...current.tasks, [reservation.task]: add(current.tasks[reservation.task] ?? ZERO, charge) },
+    tasks: charged ? { ...current.tasks, [charged]: add(current.tasks[charged] ?? ZERO, charge) } : current.tasks,
   };
+}
+
+/**
+ * Spares are reservations made ahead, in the same write as a call's own, for calls that
+ * have not come yet: a later call whose worst case fits one takes it in memory and goes
+ * out at once, its worst case already on record, instead of waiting for a write of its
+ * own (the gateway's latency is then the API server's only when the spares run out).
+ * A spare is an ordinary open reservation, so everything that holds for those holds for
+ * it: it counts against the windows, a successor charges it in full (it may have been
+ * taken by a call whose settlement never landed: that over-charge, at most `MAX_SPARES`
+ * worst cases per startup and failover, is the price of never under-charging), and a
+ * spare left idle is released by its holder.
+ */
+export const SPARE_PREFIX = 'spare-';
+export const MAX_SPARES = 4;
+/** A spare not taken for this long is released by its holder; its deadline is this much past its model's, so it outlives that. */
+export const SPARE_IDLE_MS = 10_000;
+
+/**
+ * Adds spares shaped like `like` (a call just admitted) until its holder has `MAX_SPARES`
+ * untaken or they would hold more than a quarter of what the windows have left, so a
+ * budget near its end is spent call by call, as without spares. Never refuses and never
+ * marks the budget spent: a spare that does not fit is simply not made.
+ */
+export function addSpares(state: LedgerState, like: ReserveRequest, untaken: number, limits: Limits, now: number, ids: () => string): LedgerState {
+  const current = roll(state, now);
+  if (current.exhausted) return current;
+  // Another writer's calls on record: two replicas in a failover's overlap. One of them could be
+  // refused for budget the other's spares hold, and a refusal pauses the pipeline till the window resets.
+  if (Object.values(current.open).some((r) => r.holder !== like.holder)) return current;
+  const used = windowUsage(current);
+  const callsLeft = limits.callsPerHour - used.calls;
+  const costLeft = limits.costPerDayMicros - used.costMicros - used.reservedMicros;
+  const count = Math.min(MAX_SPARES - untaken, Math.floor(callsLeft / 4), like.costMicros > 0 ? Math.floor(costLeft / 4 / like.costMicros) : MAX_SPARES);
+  if (count <= 0) return current;
+  const open = { ...current.open };
+  for (let i = 0; i < count; i++) {
+    open[`${SPARE_PREFIX}${ids()}`] = {
+      task: '', holder: like.holder, at: now, hour: current.hour, day: current.day, costMicros: like.costMicros, deadline: like.deadline + SPARE_IDLE_MS,
+    };
+  }
+  return { ...current, open };
+}
+
+/** Whether the spare `id` may carry `request` now: same windows, a worst case and a deadline at least the call's, budget not spent. */
+export function spareFits(state: LedgerState, id: string, request: ReserveRequest, now: number): boolean {
+  const r = state.open[id];
+  return r !== undefined && r.holder === request.holder && r.hour === hourOf(now) && r.day === dayOf(now)
+    && r.costMicros >= request.costMicros && r.deadline >= request.deadline && !roll(state, now).exhausted;
+}
+
+/** `holder`'s spares in `state`, as its memory should know them after a write. */
+export function sparesOf(state: LedgerState, holder: string): string[] {
+  return Object.entries(state.open).filter(([id, r]) => id.startsWith(SPARE_PREFIX) && r.holder === holder).map(([id]) => id);
 }
 
 /**

@@ -169,7 +169,9 @@ export class ModelProxy {
       this.#inFlight.delete(abort);
       res.off('close', onClose);
     }
-    d.ledger.settle(startup, id, relay.outcome);
+    // On a spare, the reservation may be larger than this call could ever cost.
+    const outcome: Outcome = relay.outcome.kind === 'interrupted' ? { kind: 'interrupted', worstCaseMicros: worstCaseMicros(call, prices) } : relay.outcome;
+    d.ledger.settle(startup, reserved.id, outcome, attempt.job.task);
     this.#count(provider, call, attempt, relay);
     if (release && relay.outcome.kind !== 'released') {
       // An interrupted call is charged its reservation, so that is what it cost as far as anyone knows.

@@ -6,7 +6,7 @@ import type { Controller } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { applyOwnedStatus, ownedDiffers } from '../runtime/status.ts';
-import { roll, windowUsage, type LedgerState } from './ledger.ts';
+import { SPARE_PREFIX, roll, windowUsage, type LedgerState } from './ledger.ts';
 import type { LedgerStore } from './ledger-store.ts';
 
 /**
@@ -17,7 +17,9 @@ import type { LedgerStore } from './ledger-store.ts';
  */
 export function usageStatus(current: StartupStatus | undefined, generation: number, ledger: LedgerState, now: number): StartupStatus {
   const state = roll(ledger, now);
-  const window = windowUsage(state);
+  // Spares are budget held ahead for calls not made yet (see addSpares), released when no call
+  // comes: shown, they would make one call look like five. One a call took shows from its settlement.
+  const window = windowUsage({ ...state, open: Object.fromEntries(Object.entries(state.open).filter(([id]) => !id.startsWith(SPARE_PREFIX))) });
   const used = state.totals.calls > 0 || state.totals.cachedCalls > 0 || Object.keys(state.open).length > 0 || state.exhausted !== undefined;
   if (!used && current?.usage === undefined) return current ?? {};
   const next: StartupStatus = {
