@@ -62,7 +62,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly stopController = new AbortController();
   private resourceVersion: string | undefined;
   private synced = false;
-  /** Consecutive failed attempts: drives the backoff; reset once a watch delivers again. */
+  /** Consecutive failed attempts: drives the backoff; reset once a watch delivers again or ends cleanly. */
   private failures = 0;
   /** Set by a failure, cleared by the next successful relist (the cache is whole again). */
   private degraded = false;
@@ -135,7 +135,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       try {
         if (this.resourceVersion === undefined) await this.relist(attempt.signal);
         await this.watch(path, attempt.signal);
-        // The server ended the watch cleanly (its timeout): resume from where we are.
+        // The server ended the watch cleanly (its timeout): resume from where we are. A watch
+        // that lasted its term proves the server works even if it delivered nothing (a quiet
+        // kind): the next failure must back off from the start, not from an outage long past.
+        this.failures = 0;
       } catch (err) {
         if (stopped.aborted) break;
         const reason = attempt.signal.reason instanceof WatchdogExpired ? attempt.signal.reason : err;
