@@ -281,8 +281,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     const check = () => {
       const idle = this.clock.now() - this.lastProgress;
       if (idle >= window) {
-        // A watch can only go quiet like this on a dead connection; its pooled siblings may be dead too.
-        this.o.client.renewConnections();
+        // A watch can only go quiet like this on a dead connection, and its pooled siblings
+        // are on the same path: whatever waits on them (other watches, a ledger write) would
+        // wait out its own timeout for nothing.
+        this.o.client.renewConnections('abandon');
         attempt.abort(new WatchdogExpired(window));
       }
       else state.timer = this.clock.setTimeout(check, window - idle);
