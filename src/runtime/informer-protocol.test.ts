@@ -151,4 +151,15 @@ describe('Informer protocol handling', () => {
       .filter((l) => l.msg === 'informer failed; restarting with a relist');
     expect(failures.map((f) => f.failures)).toEqual([1, 2, 3, 1]);
   });
+
+  it('hands every object to update once it relisted after a failure, changed or not, so work held back by the outage runs now', async () => {
+    const { informer, requests, events } = await scripted([[cm('a', '5'), cm('b', '6')], [cm('a', '5'), cm('b', '7')]], [
+      (res) => { res.flushHeaders(); setTimeout(() => res.socket?.destroy(), 20); },
+    ]);
+    informer.start();
+    await until(() => requests.filter((r) => r === 'list').length >= 2 && informer.healthy());
+    await informer.stop();
+    // b changed meanwhile; a did not, and is handed over too.
+    expect(events.sort()).toEqual(['add a', 'add b', 'update a', 'update b']);
+  });
 });

@@ -186,10 +186,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       ...(this.o.metadataOnly ? { accept: METADATA_ONLY.list } : {}),
       signal,
     });
+    // Recovering from a failure, every object goes to the handlers, changed or not, as on a
+    // resync: work that failed while the API server was away waits out a backoff that grew
+    // all through the outage, and is due now.
+    const unchanged = this.synced && this.degraded ? 'resync' : 'skip';
     const seen = new Set<string>();
     for (const obj of list.items) {
       seen.add(keyOf(obj));
-      this.upsert(obj);
+      this.upsert(obj, unchanged);
     }
     for (const [key, obj] of this.cache) {
       if (!seen.has(key)) {
@@ -242,7 +246,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private upsert(obj: T): void {
+  /** `unchanged: 'resync'` hands an object that did not change to `update` all the same, as a resync does. */
+  private upsert(obj: T, unchanged: 'skip' | 'resync' = 'skip'): void {
     // managedFields often outweigh the rest of the object; a cache keeps at most who owns what at the top.
     const { managedFields, ...rest } = obj.metadata as ObjectMeta & { managedFields?: ManagedFieldsEntry[] };
     const metadata = this.o.fieldOwners && managedFields ? { ...rest, managedFields: managedFields.map(topLevelOwnership) } : rest;
@@ -250,7 +255,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = keyOf(withType);
     const old = this.cache.get(key);
     // resourceVersion is opaque: only equality means "nothing changed".
-    if (old && old.metadata.resourceVersion === withType.metadata.resourceVersion) return;
+    if (old && old.metadata.resourceVersion === withType.metadata.resourceVersion) {
+      if (unchanged === 'resync') this.emit((h) => h.update?.(old, old));
+      return;
+    }
     this.cache.set(key, withType);
     if (old) this.emit((h) => h.update?.(withType, old));
     else this.emit((h) => h.add?.(withType));
