@@ -1,0 +1,218 @@
+/**
+ * Watch loss. The operator runs in-process with every connection to the API server going
+ * through a TCP proxy, Startups provisioning and pipelines running against a mock
+ * provider, through three disruptions in turn:
+ *   (a) the kube-apiserver is restarted (local control plane only: its process is ours);
+ *   (b) every connection is cut, and new ones refused for a while;
+ *   (c) every connection goes silent: open, forwarding nothing, new ones too, for a while.
+ * After each one everything converges: every Startup Ready and Succeeded, no two attempts
+ * of a task at once, every task's output stored. And /readyz tells the truth meanwhile:
+ * ready before, not ready (naming the informers and why) while the watches are down, and
+ * ready again after; once it has said so, it says ready again only after the path is
+ * back. What it cannot do is know of a silent watch before the watchdog's deadline:
+ * until then it answers ready from a cache that has stopped moving.
+ *
+ * The operator's informers get a watchdog of seconds instead of minutes (and watch
+ * timeouts well inside it, so a healthy watch always ends and reconnects first). It runs
+ * without leader election: an outage longer than the renew deadline makes a leader step
+ * down and exit, by design, which the crash suite covers; here the watches' own recovery
+ * is what is measured. The figures are printed at the end.
+ */
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterPaths } from '../../cluster/paths.ts';
+import { restartApiserver } from '../../cluster/up.ts';
+import type { Startup, StartupSpecInput } from '../../src/api/index.ts';
+import { OUTPUT_LABEL } from '../../src/pipeline/names.ts';
+import { validOutput } from '../support/ai-fixture/replies.ts';
+import { ApiProxy } from '../support/api-proxy.ts';
+import { kubeConfig, kubeconfigPath, kubectl, uniqueName, waitFor } from '../support/cluster.ts';
+import { apply, condition, startFactory, type TestFactory } from '../support/factory.ts';
+import { Fixtures, overlappingAttempts, startMockProvider, waitForPhase } from '../support/pipeline.ts';
+
+/**
+ * A healthy watch ends within 2 to 4 s (the server's timeout) and is reopened, which counts
+ * as progress: the watchdog fires only on a path gone silent, with room for a loaded machine.
+ */
+const WATCHDOG_MS = 10_000;
+const INFORMERS = { watchdogMs: WATCHDOG_MS, watchTimeoutSeconds: [2, 4] as [number, number], backoff: { baseMs: 200, maxMs: 2_000 } };
+/** How long new connections are refused in (b), and how long everything stays silent in (c): past the watchdog's deadline. */
+const REFUSED_MS = 8_000;
+const SILENT_MS = 2 * WATCHDOG_MS;
+const PIPELINE: NonNullable<StartupSpecInput['pipeline']> = {
+  tasks: [
+    { name: 'market-research', type: 'research' },
+    { name: 'founder-analysis', type: 'analysis' },
+    { name: 'mvp-spec', type: 'spec', dependsOn: ['market-research', 'founder-analysis'] },
+    { name: 'architecture', type: 'architecture', dependsOn: ['mvp-spec'] },
+  ],
+};
+
+/** The local control plane's state directory, whichever checkout started it: only there can the suite restart the API server. */
+const clusterDir = dirname(resolve(kubeconfigPath()));
+const local = existsSync(clusterPaths(clusterDir).state);
+
+let factory: TestFactory;
+let provider: string;
+const proxy = new ApiProxy();
+const fixtures = new Fixtures();
+
+type Answer = { at: number; status: number; body: string };
+
+/** /readyz asked every 100 ms for the whole file: what the operator said, and when. */
+class ReadyzProbe {
+  readonly answers: Answer[] = [];
+  #stopped = false;
+  #running: Promise<void> | undefined;
+
+  start(url: string): void {
+    this.#running = (async () => {
+      while (!this.#stopped) {
+        const at = Date.now();
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+          this.answers.push({ at, status: res.status, body: await res.text() });
+        } catch (err) {
+          this.answers.push({ at, status: 0, body: String(err) });
+        }
+        await sleep(100);
+      }
+    })();
+  }
+
+  since(at: number): Answer[] {
+    return this.answers.filter((a) => a.at >= at);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
+}
+const readyz = new ReadyzProbe();
+
+type Figure = { disruption: string; outageS: number; notReadyS: number; readyAfterS: number; convergedAfterS: number; attempts: number };
+const figures: Figure[] = [];
+let undisturbedS: number | undefined;
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+beforeAll(async () => {
+  const kc = await proxy.start(new URL(kubeConfig().getCurrentCluster()!.server));
+  const names = { namespace: uniqueName('sf-op') };
+  // The operator's debug log, kept for a failure's post-mortem.
+  const logs = local ? clusterPaths(clusterDir).logs : tmpdir();
+  mkdirSync(logs, { recursive: true });
+  // Room for every Startup of the file at once, whatever the node's allocatable.
+  factory = await startFactory(['--leader-elect=false', '--capacity-cpu', '64', '--capacity-memory', '256Gi'], {
+    names, kubeConfig: kc, informerDefaults: INFORMERS, logs: createWriteStream(join(logs, `test-${names.namespace}-operator.log`)),
+  });
+  ({ provider: { name: provider } } = await startMockProvider(factory, fixtures, { prefix: 'watch', type: 'openai', latencyMs: 200, reply: validOutput }));
+  readyz.start(`http://127.0.0.1:${factory.operator.manager.http.address()!.port}/readyz`);
+});
+
+afterAll(async () => {
+  await readyz.stop();
+  await factory?.cleanup();
+  await proxy.stop();
+  await fixtures.close();
+  if (figures.length === 0) return;
+  console.log(`\nwatch loss (watchdog ${WATCHDOG_MS / 1000} s; an undisturbed pipeline took ${undisturbedS ?? '?'} s)`);
+  console.table(figures);
+  console.log(JSON.stringify({ watchdogMs: WATCHDOG_MS, undisturbedS, figures }));
+});
+
+const manifest = (name: string) => factory.manifest(name, { displayName: name, industry: 'fintech', ai: { providers: [provider] }, pipeline: PIPELINE });
+
+/** Waits until the Startup is Succeeded and Ready, then checks what it left: one output per task, no two attempts of a task at once. */
+async function converged(name: string): Promise<Startup> {
+  const done = await waitForPhase(factory, name, ['Succeeded', 'Failed'], 300_000);
+  expect(done.status?.phase, JSON.stringify(done.status?.tasks?.filter((t) => t.phase !== 'Succeeded'))).toBe('Succeeded');
+  const ready = await waitFor(`${name} Ready`, async () => { const s = await factory.get(name); return condition(s, 'Ready')?.status === 'True' && s; }, 60_000);
+  const { stdout } = await kubectl(['get', 'configmaps', '-n', `startup-${name}`, '-l', `${OUTPUT_LABEL}=true`, '-o', 'name']);
+  expect(stdout.trim().split('\n').sort()).toEqual(PIPELINE.tasks.map((t) => `configmap/output-${t.name}`).sort());
+  expect(await overlappingAttempts(name)).toEqual([]);
+  return ready;
+}
+
+const isReady = (a: Answer | undefined) => a?.status === 200 && a.body === 'ok\n';
+
+/**
+ * One disruption: a Startup mid-pipeline and one just applied when `disrupt` starts;
+ * `disrupt` resolves once the path to the API server is back. `detail` is what a
+ * not-ready answer should say at least once; `strict`: from the first not-ready answer
+ * until the path is back, every answer is not ready.
+ */
+async function survive(label: string, disrupt: () => Promise<void>, o: { detail?: string; strict: boolean }): Promise<void> {
+  const running = uniqueName(`${label}-run`);
+  const fresh = uniqueName(`${label}-new`);
+  await apply([manifest(running)]);
+  await waitFor(`${running} to be mid-pipeline`, async () => {
+    const tasks = (await factory.get(running)).status?.tasks ?? [];
+    return tasks.some((t) => t.phase === 'Succeeded') && tasks.some((t) => t.phase !== 'Succeeded');
+  }, 180_000, 250);
+  await waitFor('/readyz to answer ready before the disruption', async () => isReady(readyz.answers.at(-1)), 60_000);
+  await apply([manifest(fresh)]);
+
+  const started = Date.now();
+  await disrupt();
+  const back = Date.now();
+  const notReady = await waitFor('/readyz to say not ready', async () => readyz.since(started).find((a) => a.status === 503), 60_000);
+  await waitFor('/readyz to say ready again', async () => isReady(readyz.answers.at(-1)) && readyz.answers.at(-1)!.at > back, 120_000);
+  const done = [await converged(running), await converged(fresh)];
+  const convergedAt = Date.now();
+
+  const during = readyz.since(started);
+  const failing = during.filter((a) => a.status === 503);
+  // Not ready says why: which informers, and what they last met.
+  for (const a of failing) expect(a.body).toMatch(/^not ready:\n- informer /);
+  if (o.detail) expect(failing.some((a) => a.body.includes(o.detail!)), `no not-ready answer says "${o.detail}"`).toBe(true);
+  if (o.strict) expect(during.filter((a) => a.at >= notReady.at && a.at < back && a.status !== 503)).toEqual([]);
+  const lastFailing = failing.at(-1)!;
+  const readyAgain = during.find((a) => a.at > lastFailing.at && isReady(a))!;
+  expect(isReady(readyz.answers.at(-1))).toBe(true);
+
+  figures.push({
+    disruption: label,
+    outageS: seconds(back - started),
+    notReadyS: seconds(readyAgain.at - notReady.at),
+    readyAfterS: seconds(readyAgain.at - back),
+    convergedAfterS: seconds(convergedAt - back),
+    attempts: done.reduce((n, s) => n + (s.status?.tasks ?? []).reduce((m, t) => m + (t.attempts ?? 0), 0), 0),
+  });
+}
+
+describe('watch loss', () => {
+  it('runs a pipeline undisturbed through the proxy, /readyz ready throughout', async () => {
+    const name = uniqueName('calm');
+    const started = Date.now();
+    await apply([manifest(name)]);
+    await converged(name);
+    undisturbedS = seconds(Date.now() - started);
+    // Healthy watches end every few seconds and reconnect inside the watchdog's window: never a false alarm.
+    expect(readyz.since(started).filter((a) => !isReady(a))).toEqual([]);
+  });
+
+  it.skipIf(!local)('(a) converges after the kube-apiserver restarts mid-run', async () => {
+    await survive('apiserver-restart', () => restartApiserver(clusterDir, (m) => console.error(`[cluster] ${m}`)), { strict: false });
+  });
+
+  it('(b) converges after every connection is cut and new ones are refused for a while', async () => {
+    await survive('connections-cut', async () => {
+      proxy.reset();
+      proxy.partition();
+      await sleep(REFUSED_MS);
+      proxy.heal();
+    }, { strict: true });
+  });
+
+  it('(c) converges after every connection goes silent past the watchdog\'s deadline', async () => {
+    await survive('silent', async () => {
+      proxy.silence();
+      await sleep(SILENT_MS);
+      proxy.heal();
+    }, { detail: 'no watch event, bookmark or reconnection', strict: true });
+  });
+});
