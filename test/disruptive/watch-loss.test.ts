@@ -29,12 +29,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPaths } from '../../cluster/paths.ts';
 import { restartApiserver } from '../../cluster/up.ts';
 import type { Startup, StartupSpecInput } from '../../src/api/index.ts';
-import { OUTPUT_LABEL } from '../../src/pipeline/names.ts';
 import { validOutput } from '../support/ai-fixture/replies.ts';
 import { ApiProxy } from '../support/api-proxy.ts';
-import { kubeConfig, kubeconfigPath, kubectl, uniqueName, waitFor } from '../support/cluster.ts';
+import { kubeConfig, kubeconfigPath, uniqueName, waitFor } from '../support/cluster.ts';
 import { apply, condition, startFactory, type TestFactory } from '../support/factory.ts';
-import { Fixtures, overlappingAttempts, startMockProvider, waitForPhase } from '../support/pipeline.ts';
+import { Fixtures, startMockProvider, waitForPhase } from '../support/pipeline.ts';
+import { pipelineProblems } from '../support/pipeline-audit.ts';
 
 /**
  * A healthy watch ends within 2 to 4 s (the server's timeout) and is reopened, which counts
@@ -135,9 +135,8 @@ async function converged(name: string): Promise<Startup> {
   const done = await waitForPhase(factory, name, ['Succeeded', 'Failed'], 300_000);
   expect(done.status?.phase, JSON.stringify(done.status?.tasks?.filter((t) => t.phase !== 'Succeeded'))).toBe('Succeeded');
   const ready = await waitFor(`${name} Ready`, async () => { const s = await factory.get(name); return condition(s, 'Ready')?.status === 'True' && s; }, 60_000);
-  const { stdout } = await kubectl(['get', 'configmaps', '-n', `startup-${name}`, '-l', `${OUTPUT_LABEL}=true`, '-o', 'name']);
-  expect(stdout.trim().split('\n').sort()).toEqual(PIPELINE.tasks.map((t) => `configmap/output-${t.name}`).sort());
-  expect(await overlappingAttempts(name)).toEqual([]);
+  expect(ready.status?.tasks?.map((t) => t.name).sort()).toEqual(PIPELINE.tasks.map((t) => t.name).sort());
+  expect(await pipelineProblems(factory.client, ready)).toEqual([]);
   return ready;
 }
 

@@ -4,7 +4,7 @@ import type { Startup } from '../../src/api/index.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
 import { TOKEN_KEY_SECRET, mintToken, type AttemptClaims } from '../../src/pipeline/token.ts';
 import { AiFixture } from './ai-fixture/server.ts';
-import { kubectl, uniqueName, waitFor } from './cluster.ts';
+import { uniqueName, waitFor } from './cluster.ts';
 import { apply, type TestFactory } from './factory.ts';
 
 const RUN_LABEL = 'test.startupfactory.dev/run';
@@ -104,29 +104,4 @@ export async function suspendedAttemptJob(factory: TestFactory, startup: Startup
 export async function operatorToken(factory: TestFactory, claims: AttemptClaims): Promise<string> {
   const key = await factory.client.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: factory.namespace, name: TOKEN_KEY_SECRET });
   return mintToken(Buffer.from(key.data.key!, 'base64'), claims);
-}
-
-type TaskJob = KubeObject & { status?: { completionTime?: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] } };
-
-/**
- * Where two attempts of one task of the Startup ran at once, as read from its Jobs: each
- * attempt must be created only after the one before ended (its Job is Complete or Failed
- * once its pods are gone). Empty when none did.
- */
-export async function overlappingAttempts(startup: string): Promise<string[]> {
-  const { stdout } = await kubectl(['get', 'jobs', '-n', `startup-${startup}`, '-o', 'json']);
-  const byTask = new Map<string, TaskJob[]>();
-  for (const job of (JSON.parse(stdout) as { items: TaskJob[] }).items) {
-    const task = job.metadata.labels!['startupfactory.dev/task']!;
-    byTask.set(task, [...(byTask.get(task) ?? []), job]);
-  }
-  const endOf = (job: TaskJob) => job.status?.completionTime
-    ?? job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.lastTransitionTime;
-  const overlaps: string[] = [];
-  for (const [task, attempts] of byTask) {
-    const spans = attempts.map((j) => [Date.parse(j.metadata.creationTimestamp as string), Date.parse(endOf(j) ?? new Date().toISOString())] as const)
-      .sort((a, b) => a[0] - b[0]);
-    for (let k = 1; k < spans.length; k++) if (spans[k]![0] < spans[k - 1]![1]) overlaps.push(`${startup}/${task}: attempt ${k + 1} started before attempt ${k} ended`);
-  }
-  return overlaps;
 }

@@ -16,7 +16,8 @@ import { MOCK_USAGE, validOutput } from '../../support/ai-fixture/replies.ts';
 import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
 import { OperatorProcess } from '../../support/operator-process.ts';
-import { Fixtures, applyProvider, overlappingAttempts, waitForPhase, type MockProvider, suspendedAttemptJob } from '../../support/pipeline.ts';
+import { Fixtures, applyProvider, waitForPhase, type MockProvider, suspendedAttemptJob } from '../../support/pipeline.ts';
+import { pipelineProblems } from '../../support/pipeline-audit.ts';
 
 let factory: TestFactory;
 let operator: OperatorProcess;
@@ -54,7 +55,7 @@ describe('SIGKILL at random moments', () => {
     for (const s of done) expect(s.status?.phase, JSON.stringify(s.status?.tasks?.filter((t) => t.phase !== 'Succeeded'))).toBe('Succeeded');
 
     // One Job per (task, attempt): the names are deterministic and the API server refuses a second create.
-    for (const s of done) expect(await overlappingAttempts(s.metadata.name)).toEqual([]);
+    for (const s of done) expect(await pipelineProblems(factory.client, s)).toEqual([]);
     // Every call that reached the upstream is on a ledger exactly once; a kill may leave, per
     // startup, one reservation whose call never went out and the spares made ahead of calls
     // (a successor cannot know which were taken): charged in full, never less.
