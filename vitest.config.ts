@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: pure logic (fast, no cluster), integration against a real API server
-// (the local control plane, or KUBECONFIG), and the slow scaffold builds.
+// Four projects: pure logic (fast, no cluster), integration against a real API server
+// (the local control plane, or KUBECONFIG), the slow scaffold builds, and the disruptive
+// suites, which restart the API server or break connections to it.
 export default defineConfig({
   test: {
     projects: [
@@ -30,6 +31,19 @@ export default defineConfig({
           include: ['test/scaffolds/**/*.test.ts'],
           testTimeout: 1_200_000,
           hookTimeout: 1_200_000,
+        },
+      },
+      {
+        test: {
+          name: 'disruptive',
+          include: ['test/disruptive/**/*.test.ts'],
+          globalSetup: ['test/setup/cluster.ts'],
+          // An API server restart would fail whatever else talks to it at that moment: these
+          // files run after every other project has finished, and one at a time.
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
         },
       },
     ],

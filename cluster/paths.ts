@@ -37,13 +37,20 @@ export function toolPath(name: Tool, env: NodeJS.ProcessEnv = process.env): stri
 
 /** Everything a running local cluster owns, inside the checkout (gitignored). */
 export const stateDir = join(repoRoot, '.cluster');
-export const paths = {
-  state: join(stateDir, 'state.json'),
-  kubeconfig: join(stateDir, 'kubeconfig'),
-  pki: join(stateDir, 'pki'),
-  etcdData: join(stateDir, 'etcd'),
-  logs: join(stateDir, 'logs'),
-  pods: join(stateDir, 'pods'),
-  componentKubeconfig: (component: string) => join(stateDir, `${component}.kubeconfig`),
-  componentLog: (component: string) => join(stateDir, 'logs', `${component}.log`),
-};
+
+/** The files of the local cluster whose state lives in `dir`: this checkout's, or another's whose kubeconfig a test was given. */
+export function clusterPaths(dir: string) {
+  return {
+    state: join(dir, 'state.json'),
+    kubeconfig: join(dir, 'kubeconfig'),
+    pki: join(dir, 'pki'),
+    etcdData: join(dir, 'etcd'),
+    logs: join(dir, 'logs'),
+    pods: join(dir, 'pods'),
+    componentKubeconfig: (component: string) => join(dir, `${component}.kubeconfig`),
+    componentLog: (component: string) => join(dir, 'logs', `${component}.log`),
+  };
+}
+
+export type ClusterPaths = ReturnType<typeof clusterPaths>;
+export const paths = clusterPaths(stateDir);

@@ -41,8 +41,9 @@ export function spawnDetached(command: string, args: string[], logFile: string, 
 }
 
 /**
- * SIGTERM, then SIGKILL if it is still there after `graceMs`. With `group`, the signals go to
- * the process group the pid leads (a pod's process and whatever it spawned).
+ * SIGTERM, then SIGKILL if it is still there after `graceMs`; resolves once it has exited,
+ * so a caller may start its successor on the same port or data directory. With `group`, the
+ * signals go to the process group the pid leads (a pod's process and whatever it spawned).
  */
 export async function stopProcess(pid: number, graceMs = 10_000, group = false): Promise<void> {
   const target = group ? -pid : pid;
@@ -52,14 +53,21 @@ export async function stopProcess(pid: number, graceMs = 10_000, group = false):
   } catch {
     return;
   }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return;
-    await sleep(100);
-  }
+  if (await exited(pid, graceMs)) return;
   try {
     process.kill(target, 'SIGKILL');
   } catch {
     // It exited between the check and the kill.
   }
+  // SIGKILL cannot be ignored, but the kernel takes a moment to tear a big process down.
+  if (!await exited(pid, 10_000)) throw new Error(`process ${pid} did not exit after SIGKILL`);
+}
+
+async function exited(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+  return true;
 }

@@ -3,14 +3,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBinaries } from './build.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { withLock } from './lock.ts';
-import { binDir, controlPlaneBinary, paths, repoRoot, stateDir } from './paths.ts';
-import { isRunning, spawnDetached } from './processes.ts';
+import { binDir, clusterPaths, controlPlaneBinary, paths, repoRoot, stateDir, type ClusterPaths } from './paths.ts';
+import { isRunning, spawnDetached, stopProcess } from './processes.ts';
 
 type Log = (message: string) => void;
 export type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'pod-runner';
@@ -28,11 +28,14 @@ const markers: Record<Component, string> = {
   'pod-runner': runnerMain,
 };
 /** One lock per checkout: each checkout has its own .cluster and so its own cluster. */
-export const lockDir = join(tmpdir(), `startup-factory-cluster-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 16)}.lock`);
+function clusterLockDir(dir: string): string {
+  return join(tmpdir(), `startup-factory-cluster-${createHash('sha256').update(resolve(dir, '..')).digest('hex').slice(0, 16)}.lock`);
+}
+export const lockDir = clusterLockDir(stateDir);
 
-export function readState(): ClusterState | undefined {
+export function readState(p: ClusterPaths = paths): ClusterState | undefined {
   try {
-    return JSON.parse(readFileSync(paths.state, 'utf8')) as ClusterState;
+    return JSON.parse(readFileSync(p.state, 'utf8')) as ClusterState;
   } catch {
     return undefined;
   }
@@ -52,7 +55,7 @@ export async function clusterUp(log: Log = console.error): Promise<string> {
   return withLock(lockDir, 'starting the local cluster', async () => {
     for (const dir of [stateDir, paths.logs, paths.pods]) mkdirSync(dir, { recursive: true });
     const state = readState() ?? await freshState();
-    const save = () => writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+    const save = () => saveState(paths, state);
     save();
     execFileSync(controlPlaneBinary(), ['pki', '--dir', paths.pki], { stdio: ['ignore', 'ignore', 'pipe'] });
     writeKubeconfigs(state);
@@ -85,6 +88,34 @@ export async function clusterUp(log: Log = console.error): Promise<string> {
   }, log);
 }
 
+/**
+ * Stops the local cluster's kube-apiserver, waits until it has exited, starts it again with
+ * the very command line it ran with, and waits until it is ready: an API server restart
+ * under everything that talks to it, for the disruptive suites. `dir` is the cluster's
+ * state directory: this checkout's, or the one the suite's kubeconfig lives in.
+ */
+export async function restartApiserver(dir = stateDir, log: Log = console.error): Promise<void> {
+  const p = clusterPaths(dir);
+  await withLock(clusterLockDir(dir), 'changing the local cluster', async () => {
+    const state = readState(p);
+    const pid = state?.pids['kube-apiserver'];
+    if (!state || !pid || !componentRunning(state, 'kube-apiserver')) throw new Error(`the local cluster in ${dir} has no kube-apiserver running`);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    argv.pop(); // every argument ends in a NUL, the last one too
+    const [command, ...args] = argv;
+    log('stopping kube-apiserver');
+    await stopProcess(pid, 15_000);
+    log('starting kube-apiserver');
+    state.pids['kube-apiserver'] = spawnDetached(command!, args, p.componentLog('kube-apiserver'));
+    saveState(p, state);
+    await waitFor('kube-apiserver', 120_000, async () => (await adminGet(state, '/readyz', p)).status === 200, p);
+  }, log);
+}
+
+function saveState(p: ClusterPaths, state: ClusterState): void {
+  writeFileSync(p.state, `${JSON.stringify(state, null, 2)}\n`);
+}
+
 async function freshState(): Promise<ClusterState> {
   const apiserver = await portIsFree(6443) ? 6443 : await freePort();
   return {
@@ -93,8 +124,8 @@ async function freshState(): Promise<ClusterState> {
   };
 }
 
-function pki(name: string): string {
-  return join(paths.pki, name);
+function pki(name: string, p: ClusterPaths = paths): string {
+  return join(p.pki, name);
 }
 
 function apiserverArgs(state: ClusterState): string[] {
@@ -161,11 +192,11 @@ function writeKubeconfigs(state: ClusterState): void {
 }
 
 /** GET with the admin client certificate; status 0 when the server is not answering. */
-function adminGet(state: ClusterState, path: string): Promise<{ status: number; body: string }> {
+function adminGet(state: ClusterState, path: string, p: ClusterPaths = paths): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request({
       host: '127.0.0.1', port: state.ports.apiserver, path, method: 'GET', timeout: 5_000,
-      ca: readFileSync(pki('ca.crt')), cert: readFileSync(pki('admin.crt')), key: readFileSync(pki('admin.key')),
+      ca: readFileSync(pki('ca.crt', p)), cert: readFileSync(pki('admin.crt', p)), key: readFileSync(pki('admin.key', p)),
     }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
@@ -177,13 +208,13 @@ function adminGet(state: ClusterState, path: string): Promise<{ status: number; 
   });
 }
 
-async function waitFor(component: Component, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+async function waitFor(component: Component, timeoutMs: number, check: () => Promise<boolean>, p: ClusterPaths = paths): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
     await sleep(250);
   }
-  throw new Error(`${component} not ready after ${timeoutMs / 1000} s; see ${paths.componentLog(component)}`);
+  throw new Error(`${component} not ready after ${timeoutMs / 1000} s; see ${p.componentLog(component)}`);
 }
 
 function freePort(): Promise<number> {

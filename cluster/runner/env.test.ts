@@ -34,6 +34,14 @@ describe('resolveEnv', () => {
     expect(Object.fromEntries(env)).toEqual({ CFG_MODE: 'slow', CFG_URL: 'http://x' });
   });
 
+  it('holds the container back, to be tried again, when a source cannot be read (the API server away)', async () => {
+    const away: EnvSources = { configMap: () => Promise.reject(new Error('HTTP-Code: 503')), secret: () => Promise.reject(new Error('HTTP-Code: 503')) };
+    await expect(resolveEnv(pod, container([{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }]), away))
+      .rejects.toThrow(new ContainerConfigError('could not read secret "creds": HTTP-Code: 503'));
+    await expect(resolveEnv(pod, container([], [{ configMapRef: { name: 'settings' } }]), away))
+      .rejects.toThrow(new ContainerConfigError('could not read configmap "settings": HTTP-Code: 503'));
+  });
+
   it('fails like the kubelet on a missing source, unless optional', async () => {
     await expect(resolveEnv(pod, container([{ name: 'X', valueFrom: { secretKeyRef: { name: 'nope', key: 'k' } } }]), sources))
       .rejects.toThrow(new ContainerConfigError('secret "nope" not found'));

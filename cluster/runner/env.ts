@@ -24,7 +24,7 @@ export async function resolveEnv(pod: V1Pod, container: V1Container, sources: En
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref?.name) continue;
     const kind = from.configMapRef ? 'configmap' : 'secret';
-    const data = from.configMapRef ? await sources.configMap(namespace, ref.name) : await sources.secret(namespace, ref.name);
+    const data = await read(`${kind} "${ref.name}"`, () => (from.configMapRef ? sources.configMap(namespace, ref.name!) : sources.secret(namespace, ref.name!)));
     if (!data) {
       if (ref.optional) continue;
       throw new ContainerConfigError(`${kind} "${ref.name}" not found`);
@@ -38,6 +38,19 @@ export async function resolveEnv(pod: V1Pod, container: V1Container, sources: En
   return vars;
 }
 
+/**
+ * A source that could not be read (the API server restarting, a timeout) holds the
+ * container back like a missing one, to be tried again, as the kubelet does; failing the
+ * pod's start instead left it never run, and its Job active until its deadline.
+ */
+async function read(what: string, fetch: () => Promise<Record<string, string> | undefined>): Promise<Record<string, string> | undefined> {
+  try {
+    return await fetch();
+  } catch (err) {
+    throw new ContainerConfigError(`could not read ${what}: ${(err as Error).message}`);
+  }
+}
+
 async function envValue(
   pod: V1Pod, entry: NonNullable<V1Container['env']>[number], sources: EnvSources, vars: Map<string, string>,
 ): Promise<string | undefined> {
@@ -49,7 +62,7 @@ async function envValue(
   if (keyRef) {
     const kind = from.configMapKeyRef ? 'ConfigMap' : 'Secret';
     const name = keyRef.name ?? '';
-    const data = from.configMapKeyRef ? await sources.configMap(namespace, name) : await sources.secret(namespace, name);
+    const data = await read(`${kind.toLowerCase()} "${name}"`, () => (from.configMapKeyRef ? sources.configMap(namespace, name) : sources.secret(namespace, name)));
     const value = data?.[keyRef.key];
     if (value === undefined && !keyRef.optional) {
       throw new ContainerConfigError(data

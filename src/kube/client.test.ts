@@ -114,4 +114,22 @@ describe('KubeClient', () => {
     await expect(client.request('GET', '/api/v1/namespaces')).rejects.toThrow();
     expect(await metrics.registry.metrics()).toContain('startup_factory_api_requests_total{verb="list",code="error"} 1');
   });
+
+  it('renews the connections of every client sharing them, failing at once what waits on the old ones when told to abandon them', async () => {
+    const { client } = await serve((req) => (req.url!.endsWith('/stuck') ? { status: 0 } : { status: 200, body: { kind: 'Namespace', metadata: { name: 'x' } } }));
+    let connections = 0;
+    server!.on('connection', () => { connections++; });
+    // The gateway's client: a limiter of its own, the operator's connections.
+    const gateway = new KubeClient(client.kubeConfig, { qps: 1000, burst: 1000, connections: client.connections });
+    await gateway.request('GET', '/api/v1/namespaces/x');
+    const stuck = gateway.request('GET', '/api/v1/namespaces/stuck').then(() => 'answered', (err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = connections;
+
+    client.renewConnections('abandon');
+    const outcome = await Promise.race([stuck, new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+    expect(outcome).toBeInstanceOf(Error);
+    await gateway.request('GET', '/api/v1/namespaces/x');
+    expect(connections).toBe(before + 1);
+  });
 });

@@ -58,6 +58,8 @@ export interface KubeClientOptions {
   maxThrottleRetries?: number;
   /** Every request but a watch is abandoned after this long, so a dead connection cannot hang a reconcile (default 30 s). */
   requestTimeoutMs?: number;
+  /** Another client's connections to the same API server, to share (default: a pool of its own). */
+  connections?: ApiConnections;
 }
 
 interface RequestOptions {
@@ -81,6 +83,46 @@ export const METADATA_ONLY = {
 
 interface ResourceInfo { name: string; namespaced: boolean }
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * What becomes of the requests in flight when connections are renewed: `finish` lets them
+ * keep theirs until they end or time out (one request without an answer proves little of
+ * the others); `abandon` fails them at once, for when the path itself is known dead (a
+ * watch silent past its deadline), so that no reconcile or model call waits out its
+ * timeout on it.
+ */
+export type InFlight = 'finish' | 'abandon';
+
+/**
+ * The kept-alive connections to one API server. The operator's clients share one pool, each
+ * with a rate limit of its own, so that a pool found dead is renewed for all of them at
+ * once: the gateway's ledger writes must not go on down connections a watch proved dead.
+ */
+export class ApiConnections {
+  #dispatcher: Dispatcher | undefined;
+
+  /**
+   * The pool for a request that client-node gave `made`, a new Agent (so a new TLS
+   * connection) per request: the first one serves every request, with kept-alive
+   * connections, since the TLS options (CA, client certificate) are the kubeconfig's and
+   * do not change. Credentials that do (tokens) travel in headers, applied per request.
+   */
+  adopt(made: Dispatcher): Dispatcher {
+    this.#dispatcher ??= made;
+    if (made !== this.#dispatcher) void made.close();
+    return this.#dispatcher;
+  }
+
+  /** New requests go out on fresh connections; the old ones close when idle, or at once with `abandon`. */
+  renew(inFlight: InFlight): void {
+    const old = this.#dispatcher;
+    this.#dispatcher = undefined;
+    if (inFlight === 'abandon') void old?.destroy(new Error('connections to the API server renewed: they had gone silent'));
+    else void old?.close();
+  }
+}
+
 /**
  * Every API call the operator makes goes through here: one client-side rate limiter
  * (qps/burst), 429s retried after their Retry-After, and every request counted by verb and
@@ -97,8 +139,8 @@ export class KubeClient {
   private readonly maxThrottleRetries: number;
   private readonly requestTimeoutMs: number;
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
-  /** The connection pool every request shares (see `context`). */
-  private dispatcher: ReturnType<RequestContext['getDispatcher']>;
+  /** The connection pool every request shares, with every client given the same `connections`. */
+  readonly connections: ApiConnections;
   private total = 0;
   private mutating = 0;
 
@@ -108,6 +150,7 @@ export class KubeClient {
     this.metrics = options.metrics;
     this.maxThrottleRetries = options.maxThrottleRetries ?? 5;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.connections = options.connections ?? new ApiConnections();
     this.bucket = new TokenBucket(options.qps, options.burst, this.clock);
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(this.server(), {}),
@@ -122,14 +165,12 @@ export class KubeClient {
   }
 
   /**
-   * Starts new requests on fresh connections, for when a connection in the pool has gone
-   * silently dead (a watch that went quiet, a middlebox that dropped state): requests in
-   * flight keep theirs until they end or time out, idle ones close now.
+   * Starts new requests on fresh connections, this client's and every client's sharing
+   * them, for when a connection in the pool has gone silently dead (a watch that went
+   * quiet, a middlebox that dropped state).
    */
-  renewConnections(): void {
-    const old = this.dispatcher;
-    this.dispatcher = undefined;
-    void old?.close();
+  renewConnections(inFlight: InFlight): void {
+    this.connections.renew(inFlight);
   }
 
   /** Requests sent so far (retries included): `mutating` counts POST/PUT/PATCH/DELETE that are not dry runs. */
@@ -293,18 +334,9 @@ export class KubeClient {
     if (options.signal) ctx.setSignal(options.signal);
     await this.kubeConfig.applySecurityAuthentication(ctx);
     // client-node makes a new undici Agent, so a new TLS connection, for every request:
-    // 10 ms or more each, on every reconcile's path and every budget write. The TLS
-    // options (CA, client certificate) are the kubeconfig's and do not change, so the
-    // first Agent serves all requests, with kept-alive connections; credentials that do
-    // change (tokens) travel in headers, which are still applied per request above.
+    // 10 ms or more each, on every reconcile's path and every budget write.
     const dispatcher = ctx.getDispatcher();
-    if (dispatcher) {
-      this.dispatcher ??= dispatcher;
-      if (dispatcher !== this.dispatcher) {
-        ctx.setDispatcher(this.dispatcher);
-        void dispatcher.close();
-      }
-    }
+    if (dispatcher) ctx.setDispatcher(this.connections.adopt(dispatcher));
     return ctx;
   }
 
@@ -366,7 +398,7 @@ export class KubeClient {
       } catch (err) {
         this.metrics?.apiRequests.inc({ ...labels, code: 'error' });
         // No answer in all that time: the connection it went out on is likely dead, and its pool siblings with it.
-        if (timeout?.aborted) this.renewConnections();
+        if (timeout?.aborted) this.renewConnections('finish');
         throw err;
       }
       this.metrics?.apiRequests.inc({ ...labels, code: String(res.httpStatusCode) });

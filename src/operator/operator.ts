@@ -66,8 +66,9 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   setupProviderController(manager, providers, config.namespace, clock);
 
   // The gateway's calls to the API server (ledger writes, key reads) are on every model
-  // call's path: a client of their own, so they never wait behind reconciles for the limiter.
-  const gatewayClient = new KubeClient(client.kubeConfig, { qps: config.apiQps, burst: config.apiBurst, metrics: manager.metrics, clock });
+  // call's path: a limiter of their own, so they never wait behind reconciles. The
+  // connections are shared, so a pool a watch found dead is renewed for the gateway too.
+  const gatewayClient = new KubeClient(client.kubeConfig, { qps: config.apiQps, burst: config.apiBurst, metrics: manager.metrics, clock, connections: client.connections });
   const changed: ((startup: string) => void)[] = [];
   const ledger = new LedgerStore({
     client: gatewayClient, namespace: config.namespace, holder: manager.identity, clock, logger: manager.logger,
@@ -101,7 +102,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   let dashboard: DashboardServer | undefined;
   if (config.dashboardAuth !== 'off') {
     // Viewers' reads and token reviews get a limiter of their own: a busy page never delays a reconcile.
-    const dashboardClient = new KubeClient(client.kubeConfig, { qps: 20, burst: 40, metrics: manager.metrics, clock });
+    const dashboardClient = new KubeClient(client.kubeConfig, { qps: 20, burst: 40, metrics: manager.metrics, clock, connections: client.connections });
     dashboard = new DashboardServer({
       host: config.dashboardAddress ?? config.bindAddress, port: config.dashboardPort, authMode: config.dashboardAuth,
       feed: new DashboardFeed({ startups: shared.startups, templates: shared.templates, providers, clock }),

@@ -14,9 +14,10 @@ import type { Manager } from '../runtime/manager.ts';
 import { applyOwnedStatus } from '../runtime/status.ts';
 import { expandPipeline, pipelineOf } from './dag.ts';
 import { FINISHED_JOB_TTL_SECONDS, desiredJob, desiredTokenSecret, jobView, type JobView } from './job.ts';
+import { jobName } from './names.ts';
 import { outputViews, ownedBy } from './outputs.ts';
 import { candidateKey, planStarts, type StartCandidate } from './scheduler.ts';
-import { taskStates, type RetryPolicy, type TaskState } from './state.ts';
+import { taskStates, unseenPreviousAttempt, type RetryPolicy, type TaskState } from './state.ts';
 import { pipelineStatus, type TaskUsage } from './status.ts';
 import type { TokenKeyring } from './token.ts';
 import type { PipelineMetrics } from './metrics.ts';
@@ -63,8 +64,8 @@ export type PipelineDeps = {
   clock: Clock;
 };
 
-/** A Job this process created that the cache has not shown yet: it holds its slot meanwhile. */
-type Expectation = { startup: string; provider: string; at: number };
+/** A Job this process created, or read live, that the cache has not shown yet: it holds its slot meanwhile. */
+type Expectation = { startup: string; provider: string | undefined; at: number };
 
 const EXPECTATION_TTL_MS = 60_000;
 /** A settled call changes usage: status follows at most this often. */
@@ -154,8 +155,20 @@ export class PipelineReconciler {
         provider: c.provider, image: d.config.taskImage, gatewayUrl: d.config.gatewayUrl(), deadlineSeconds: d.config.taskDeadlineSeconds,
       });
       const key = `${namespace}/${job.metadata.name}`;
+      // Taken before any await: the plan and what it grants are recorded in one synchronous step.
       this.#expected.set(key, { startup: name, provider: c.provider, at: now });
       try {
+        const previous = unseenPreviousAttempt(state);
+        const found = previous === undefined ? undefined : await d.client.getOptional({ apiVersion: 'batch/v1', kind: 'Job', namespace, name: jobName(c.task, previous) });
+        const live = found && jobView(found);
+        if (live) {
+          // The cache lags behind that attempt: this pass goes by what the API server says of it, and
+          // the cache's catching up (its event enqueues the Startup) brings the next decision.
+          this.#expected.delete(key);
+          if (live.state === 'active') this.#expected.set(`${namespace}/${live.name}`, { startup: name, provider: live.provider, at: now });
+          ctx.log.info({ task: c.task, attempt: live.attempt, state: live.state }, 'the previous attempt\'s Job is not in the cache yet; not starting another');
+          return live;
+        }
         const view = jobView(await d.client.create(job));
         d.router.chosen(c.provider, instances[c.order]!.task.type);
         ctx.log.info({ task: c.task, attempt: state.nextAttempt, provider: c.provider }, 'started a task attempt');
@@ -166,10 +179,11 @@ export class PipelineReconciler {
         throw err;
       }
     }));
-    const created = made.filter((v): v is JobView => v !== undefined);
+    // What this pass made or read live: Jobs the cache does not show yet.
+    const fresh = made.filter((v): v is JobView => v !== undefined);
     this.#ready.set(name, ready.filter((c) => !granted.has(candidateKey(c.startup, c.task))));
-    if (created.length > 0) {
-      jobs = [...jobs, ...created];
+    if (fresh.length > 0) {
+      jobs = [...jobs, ...fresh];
       states = taskStates(instances, jobs, outputs, recorded, d.config.retry, now);
     }
 

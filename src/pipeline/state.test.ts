@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PipelineTask } from '../api/index.ts';
 import { expandPipeline, type TaskInstance } from './dag.ts';
 import type { JobView } from './job.ts';
-import { DEFAULT_RETRY, OUTPUT_GRACE_MS, taskState, taskStates, type OutputView, type RetryPolicy, type TaskState } from './state.ts';
+import { DEFAULT_RETRY, OUTPUT_GRACE_MS, taskState, taskStates, unseenPreviousAttempt, type OutputView, type RetryPolicy, type TaskState } from './state.ts';
 
 const t0 = Date.parse('2026-12-01T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -202,5 +202,18 @@ describe('taskStates', () => {
     expect(pending(states.get('codegen-0')!)).toMatchObject({ wait: { kind: 'ready' }, nextAttempt: 3 });
     expect(states.get('codegen-1')?.phase).toBe('Succeeded');
     expect(pending(states.get('review')!).wait).toEqual({ kind: 'dependencies', on: ['codegen-0'] });
+  });
+});
+
+describe('unseenPreviousAttempt', () => {
+  const a = instance('a');
+
+  it('names the recorded attempt whose Job the cache does not show, and nothing for a first attempt or a seen one', () => {
+    // Status says attempt 1 was made; the cache shows no Job of it (a watch that lagged).
+    expect(unseenPreviousAttempt(pending(state(a, [], t0, { recorded: 1 })))).toBe(1);
+    // The cache shows attempt 1 ended, but status already counts a second one.
+    expect(unseenPreviousAttempt(pending(state(a, [failed('a', 1, t0 - 60_000)], t0, { recorded: 2 })))).toBe(2);
+    expect(unseenPreviousAttempt(pending(state(a, [], t0)))).toBeUndefined();
+    expect(unseenPreviousAttempt(pending(state(a, [failed('a', 1, t0 - 60_000)], t0, { recorded: 1 })))).toBeUndefined();
   });
 });

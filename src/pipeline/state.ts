@@ -102,6 +102,18 @@ export function taskState(
   return { phase: 'Pending', wait: { kind: 'ready' }, jobs: mine, nextAttempt };
 }
 
+/**
+ * The attempt before the next one when the Jobs given do not show it. Status recorded it,
+ * so its Job was made, but an informer's cache can lag behind the API server (a watch that
+ * was down, an event not delivered yet) and that attempt may still be running: the next
+ * may start only once a live read has said which it is, running, ended or gone. Undefined
+ * for a first attempt, or when the previous one is among the Jobs.
+ */
+export function unseenPreviousAttempt(state: Extract<TaskState, { phase: 'Pending' }>): number | undefined {
+  const previous = state.nextAttempt - 1;
+  return previous >= 1 && !state.jobs.some((j) => j.attempt === previous) ? previous : undefined;
+}
+
 /** Every instance's state, dependencies first (`instances` is in dependency order). */
 export function taskStates(
   instances: readonly TaskInstance[],

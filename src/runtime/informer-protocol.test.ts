@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient, type KubeObject } from '../kube/client.ts';
@@ -22,7 +23,7 @@ afterEach(async () => {
 const cm = (name: string, rv: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion: rv } });
 const send = (res: ServerResponse, type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
 
-async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[], backoff = { baseMs: 10, maxMs: 50 }) {
+async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[], backoff = { baseMs: 10, maxMs: 50 }, logger = createLogger({ level: 'silent' })) {
   const requests: string[] = [];
   /** When each request arrived, and when each scripted watch was ended by the server. */
   const times: number[] = [];
@@ -64,7 +65,7 @@ async function scripted(lists: (KubeObject[] | number)[], watches: WatchScript[]
     users: [{ name: 'u', token: 't' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
   });
   const informer = new Informer({
-    client: new KubeClient(kc, { qps: 1000, burst: 1000 }), logger: createLogger({ level: 'silent' }),
+    client: new KubeClient(kc, { qps: 1000, burst: 1000 }), logger,
     apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', backoff,
   });
   const events: string[] = [];
@@ -131,5 +132,34 @@ describe('Informer protocol handling', () => {
     // Not a resume from the last resourceVersion (a watch), a relist; then a watch from the new list.
     expect(requests.slice(0, 4)).toEqual(['list', 'watch rv=101 bookmarks=true', 'list', 'watch rv=102 bookmarks=true']);
     expect(times[2]! - watchEnded[0]!).toBeGreaterThanOrEqual(300);
+  });
+
+  it('backs off from the start again after a watch that ended cleanly, however many failures came before', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }) });
+    // Three failed lists (an outage), then a watch that lasts its term and delivers nothing (a
+    // quiet kind, no bookmark yet), then a failing watch: its backoff must be the first step's.
+    const { informer, requests } = await scripted([500, 500, 500, [cm('a', '5')], [cm('a', '5')]], [
+      (res) => res.end(),
+      // Dropped before any event (an event, even an error, would itself prove the stream works).
+      (res) => { res.flushHeaders(); setTimeout(() => res.socket?.destroy(), 20); },
+    ], { baseMs: 10, maxMs: 10_000 }, logger);
+    informer.start();
+    await until(() => requests.filter((r) => r === 'list').length >= 5);
+    await informer.stop();
+    const failures = lines.map((l) => JSON.parse(l) as { msg: string; failures?: number; err?: { message?: string } })
+      .filter((l) => l.msg === 'informer failed; restarting with a relist');
+    expect(failures.map((f) => f.failures)).toEqual([1, 2, 3, 1]);
+  });
+
+  it('hands every object to update once it relisted after a failure, changed or not, so work held back by the outage runs now', async () => {
+    const { informer, requests, events } = await scripted([[cm('a', '5'), cm('b', '6')], [cm('a', '5'), cm('b', '7')]], [
+      (res) => { res.flushHeaders(); setTimeout(() => res.socket?.destroy(), 20); },
+    ]);
+    informer.start();
+    await until(() => requests.filter((r) => r === 'list').length >= 2 && informer.healthy());
+    await informer.stop();
+    // b changed meanwhile; a did not, and is handed over too.
+    expect(events.sort()).toEqual(['add a', 'add b', 'update a', 'update b']);
   });
 });

@@ -62,7 +62,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly stopController = new AbortController();
   private resourceVersion: string | undefined;
   private synced = false;
-  /** Consecutive failed attempts: drives the backoff; reset once a watch delivers again. */
+  /** Consecutive failed attempts: drives the backoff; reset once a watch delivers again or ends cleanly. */
   private failures = 0;
   /** Set by a failure, cleared by the next successful relist (the cache is whole again). */
   private degraded = false;
@@ -135,7 +135,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       try {
         if (this.resourceVersion === undefined) await this.relist(attempt.signal);
         await this.watch(path, attempt.signal);
-        // The server ended the watch cleanly (its timeout): resume from where we are.
+        // The server ended the watch cleanly (its timeout): resume from where we are. A watch
+        // that lasted its term proves the server works even if it delivered nothing (a quiet
+        // kind): the next failure must back off from the start, not from an outage long past.
+        this.failures = 0;
       } catch (err) {
         if (stopped.aborted) break;
         const reason = attempt.signal.reason instanceof WatchdogExpired ? attempt.signal.reason : err;
@@ -183,10 +186,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       ...(this.o.metadataOnly ? { accept: METADATA_ONLY.list } : {}),
       signal,
     });
+    // Recovering from a failure, every object goes to the handlers, changed or not, as on a
+    // resync: work that failed while the API server was away waits out a backoff that grew
+    // all through the outage, and is due now.
+    const unchanged = this.synced && this.degraded ? 'resync' : 'skip';
     const seen = new Set<string>();
     for (const obj of list.items) {
       seen.add(keyOf(obj));
-      this.upsert(obj);
+      this.upsert(obj, unchanged);
     }
     for (const [key, obj] of this.cache) {
       if (!seen.has(key)) {
@@ -239,7 +246,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private upsert(obj: T): void {
+  /** `unchanged: 'resync'` hands an object that did not change to `update` all the same, as a resync does. */
+  private upsert(obj: T, unchanged: 'skip' | 'resync' = 'skip'): void {
     // managedFields often outweigh the rest of the object; a cache keeps at most who owns what at the top.
     const { managedFields, ...rest } = obj.metadata as ObjectMeta & { managedFields?: ManagedFieldsEntry[] };
     const metadata = this.o.fieldOwners && managedFields ? { ...rest, managedFields: managedFields.map(topLevelOwnership) } : rest;
@@ -247,7 +255,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = keyOf(withType);
     const old = this.cache.get(key);
     // resourceVersion is opaque: only equality means "nothing changed".
-    if (old && old.metadata.resourceVersion === withType.metadata.resourceVersion) return;
+    if (old && old.metadata.resourceVersion === withType.metadata.resourceVersion) {
+      if (unchanged === 'resync') this.emit((h) => h.update?.(old, old));
+      return;
+    }
     this.cache.set(key, withType);
     if (old) this.emit((h) => h.update?.(withType, old));
     else this.emit((h) => h.add?.(withType));
@@ -278,8 +289,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     const check = () => {
       const idle = this.clock.now() - this.lastProgress;
       if (idle >= window) {
-        // A watch can only go quiet like this on a dead connection; its pooled siblings may be dead too.
-        this.o.client.renewConnections();
+        // A watch can only go quiet like this on a dead connection, and its pooled siblings
+        // are on the same path: whatever waits on them (other watches, a ledger write) would
+        // wait out its own timeout for nothing.
+        this.o.client.renewConnections('abandon');
         attempt.abort(new WatchdogExpired(window));
       }
       else state.timer = this.clock.setTimeout(check, window - idle);

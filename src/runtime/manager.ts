@@ -50,6 +50,12 @@ export interface ManagerOptions {
   shutdownDeadlineMs?: number;
   /** Lease timings (15 s / 10 s / 2 s unless a test needs them faster). */
   lease?: { durationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  /**
+   * How every informer notices a lost or silent watch (its watchdog, the server-side watch
+   * timeout, the backoff between attempts), unless its spec says otherwise: minutes in
+   * production, seconds in a test that makes a watch go silent.
+   */
+  informerDefaults?: Pick<InformerOptions, 'watchdogMs' | 'watchTimeoutSeconds' | 'backoff'>;
 }
 
 export type InformerSpec = Omit<InformerOptions, 'client' | 'logger' | 'clock'>;
@@ -73,6 +79,7 @@ export class Manager {
   private readonly clock: Clock;
   private readonly shutdownDeadlineMs: number;
   private readonly lease: ManagerOptions['lease'];
+  private readonly informerDefaults: ManagerOptions['informerDefaults'];
   private readonly informers: Informer<KubeObject>[] = [];
   private readonly controllers: Controller[] = [];
   private readonly runnables: LeaderRunnable[] = [];
@@ -94,12 +101,13 @@ export class Manager {
     this.events = new EventRecorder({ client: this.client, logger: this.logger, reportingInstance: this.identity, clock: this.clock });
     this.shutdownDeadlineMs = o.shutdownDeadlineMs ?? o.config.shutdownSeconds * 1000;
     this.lease = o.lease;
+    this.informerDefaults = o.informerDefaults;
   }
 
   /** Registers an informer; it starts with the manager and gates /readyz. */
   informer<T extends KubeObject>(spec: InformerSpec): Informer<T> {
     const informer = new Informer<T>({
-      resyncMs: this.config.resyncSeconds * 1000, ...spec, client: this.client, logger: this.logger, clock: this.clock,
+      resyncMs: this.config.resyncSeconds * 1000, ...this.informerDefaults, ...spec, client: this.client, logger: this.logger, clock: this.clock,
     });
     this.informers.push(informer as unknown as Informer<KubeObject>);
     this.metrics.trackInformerHealth(spec.kind, spec.labelSelector ?? '', () => informer.healthy());

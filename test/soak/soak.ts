@@ -23,13 +23,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Startup } from '../../src/api/index.ts';
 import { parseUsd } from '../../src/api/money.ts';
-import { outputConfigMapName } from '../../src/pipeline/names.ts';
-import type { KubeObject } from '../../src/kube/client.ts';
 import { paths } from '../../cluster/paths.ts';
 import { RUN_LABEL, applyAll, benchCluster, fmtS, freePort } from '../../bench/_setup.ts';
 import { AiFixture } from '../support/ai-fixture/server.ts';
 import { validOutput } from '../support/ai-fixture/replies.ts';
 import { LedgerWatch, auditLedger } from '../support/ledger-audit.ts';
+import { pipelineProblems } from '../support/pipeline-audit.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
 const { values: args } = parseArgs({
@@ -107,26 +106,6 @@ async function deleteAll(names: readonly string[]): Promise<number> {
   return performance.now() - t;
 }
 
-type Job = KubeObject & { status?: { completionTime?: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] } };
-
-/** What a converged Startup must show: every task's output stored and no two attempts of a task overlapping. */
-async function inspect(s: Startup): Promise<void> {
-  const ns = `startup-${s.metadata.name}`;
-  const jobs = (await client.list<Job>('batch/v1', 'Job', { namespace: ns })).items;
-  const byTask = new Map<string, [number, number][]>();
-  for (const j of jobs) {
-    const task = j.metadata.labels?.['startupfactory.dev/task'] ?? '';
-    const end = j.status?.completionTime ?? j.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.lastTransitionTime;
-    byTask.set(task, [...(byTask.get(task) ?? []), [Date.parse(j.metadata.creationTimestamp as string), end ? Date.parse(end) : Infinity]]);
-  }
-  for (const [task, spans] of byTask) {
-    spans.sort((a, b) => a[0] - b[0]);
-    for (let k = 1; k < spans.length; k++) if (spans[k]![0] < spans[k - 1]![1]) problems.push(`${s.metadata.name}/${task}: attempt ${k + 1} started before attempt ${k} ended`);
-  }
-  const outputs = new Set((await client.list('v1', 'ConfigMap', { namespace: ns, labelSelector: 'startupfactory.dev/output=true' })).items.map((c) => c.metadata.name));
-  for (const t of s.status?.tasks ?? []) if (!outputs.has(outputConfigMapName(t.name))) problems.push(`${s.metadata.name}/${t.name}: no output stored`);
-}
-
 async function crash(): Promise<Record<string, unknown>> {
   const n = Number(args.startups);
   const kills = Number(args.kills);
@@ -157,7 +136,7 @@ async function crash(): Promise<Record<string, unknown>> {
   const converged = performance.now() - lastKill;
   for (const s of startups) {
     if (s.status?.phase !== 'Succeeded') problems.push(`${s.metadata.name}: ${s.status?.phase} (${JSON.stringify(s.status?.tasks?.filter((t) => t.phase !== 'Succeeded'))})`);
-    await inspect(s);
+    problems.push(...await pipelineProblems(client, s));
   }
   // At rest, every ledger's history from its first write: what a budget promises held at every step.
   await sleep(5000);
@@ -206,7 +185,7 @@ async function churn(): Promise<Record<string, unknown>> {
     for (const s of await listStartups()) {
       if (s.status?.phase === 'Failed') problems.push(`${s.metadata.name}: Failed (${JSON.stringify(s.status.tasks?.filter((t) => t.phase !== 'Succeeded'))})`);
       if ((s.status?.phase !== 'Succeeded' && s.status?.phase !== 'Failed') || s.metadata.deletionTimestamp) continue;
-      await inspect(s);
+      problems.push(...await pipelineProblems(client, s));
       await client.delete({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', name: s.metadata.name });
       deleted++;
     }

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { createServer } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Writable } from 'node:stream';
 import { kubeConfig, kubectl, uniqueName, waitFor } from './cluster.ts';
 import { buildOperator, type Operator as FullOperator } from '../../src/operator/operator.ts';
@@ -66,6 +67,10 @@ export type FactoryOptions = {
   external?: boolean;
   /** Names chosen before the factory starts, for a file that builds its test cases around them (unique ones otherwise). */
   names?: Partial<Pick<TestFactory, 'run' | 'namespace' | 'template'>>;
+  /** How the operator reaches the API server (default: the suite's kubeconfig), e.g. through a proxy that breaks its connections. */
+  kubeConfig?: KubeConfig;
+  /** The operator's informers' watchdog, watch timeout and backoff, for a file that makes watches fail. */
+  informerDefaults?: ManagerOptions['informerDefaults'];
 };
 
 export async function startFactory(flags: string[], o: FactoryOptions = {}): Promise<TestFactory> {
@@ -98,7 +103,8 @@ export async function startFactory(flags: string[], o: FactoryOptions = {}): Pro
       if (o.external) return;
       const config = parseOperatorConfig([...baseArgs, ...more], {});
       const options: Omit<ManagerOptions, 'config'> = {
-        kubeConfig: kubeConfig(),
+        kubeConfig: o.kubeConfig ?? kubeConfig(),
+        ...(o.informerDefaults ? { informerDefaults: o.informerDefaults } : {}),
         logger,
         metrics: new Metrics({ defaultMetrics: false }),
         shutdownDeadlineMs: 5_000,

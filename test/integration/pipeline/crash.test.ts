@@ -13,10 +13,11 @@ import type { KubeObject } from '../../../src/kube/client.ts';
 import { TOKEN_KEY_SECRET, mintToken } from '../../../src/pipeline/token.ts';
 import { paths } from '../../../cluster/paths.ts';
 import { MOCK_USAGE, validOutput } from '../../support/ai-fixture/replies.ts';
-import { kubectl, uniqueName, waitFor } from '../../support/cluster.ts';
+import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
 import { OperatorProcess } from '../../support/operator-process.ts';
 import { Fixtures, applyProvider, waitForPhase, type MockProvider, suspendedAttemptJob } from '../../support/pipeline.ts';
+import { pipelineProblems } from '../../support/pipeline-audit.ts';
 
 let factory: TestFactory;
 let operator: OperatorProcess;
@@ -34,8 +35,6 @@ afterAll(async () => {
   await fixtures.close();
 });
 
-
-type Job = KubeObject & { status?: { startTime?: string; completionTime?: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] } };
 
 describe('SIGKILL at random moments', () => {
   it('completes two pipelines with no overlapping attempts, no duplicate Job and every call metered once', async () => {
@@ -55,18 +54,8 @@ describe('SIGKILL at random moments', () => {
     for (const n of names) done.push(await waitForPhase(factory, n, ['Succeeded', 'Failed'], 300_000));
     for (const s of done) expect(s.status?.phase, JSON.stringify(s.status?.tasks?.filter((t) => t.phase !== 'Succeeded'))).toBe('Succeeded');
 
-    for (const s of done) {
-      const { stdout } = await kubectl(['get', 'jobs', '-n', `startup-${s.metadata.name}`, '-o', 'json']);
-      const jobs = (JSON.parse(stdout) as { items: Job[] }).items;
-      // One Job per (task, attempt): the names are deterministic and the API server refuses a second create.
-      const byTask = new Map<string, Job[]>();
-      for (const j of jobs) byTask.set(j.metadata.labels!['startupfactory.dev/task']!, [...(byTask.get(j.metadata.labels!['startupfactory.dev/task']!) ?? []), j]);
-      for (const [task, attempts] of byTask) {
-        const spans = attempts.map((j) => [Date.parse(j.metadata.creationTimestamp as string), Date.parse(endOf(j) ?? new Date().toISOString())] as const)
-          .sort((a, b) => a[0] - b[0]);
-        for (let k = 1; k < spans.length; k++) expect(spans[k]![0], `${task}: attempt ${k + 1} started before attempt ${k} ended`).toBeGreaterThanOrEqual(spans[k - 1]![1]);
-      }
-    }
+    // One Job per (task, attempt): the names are deterministic and the API server refuses a second create.
+    for (const s of done) expect(await pipelineProblems(factory.client, s)).toEqual([]);
     // Every call that reached the upstream is on a ledger exactly once; a kill may leave, per
     // startup, one reservation whose call never went out and the spares made ahead of calls
     // (a successor cannot know which were taken): charged in full, never less.
@@ -118,7 +107,3 @@ describe('SIGKILL at random moments', () => {
     expect(parseUsd(charged.status!.usage!.costTodayUsd!)).toBeGreaterThan(parseUsd('5.00'));
   });
 });
-
-function endOf(job: Job): string | undefined {
-  return job.status?.completionTime ?? job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.lastTransitionTime;
-}

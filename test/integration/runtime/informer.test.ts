@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kubeConfig } from '../../support/cluster.ts';
 import { Informer } from '../../../src/runtime/informer.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
-import { ApiProxy, capturingLogger, eventually, logger, newClient, namespaceFixture } from './helpers.ts';
+import { ApiProxy } from '../../support/api-proxy.ts';
+import { capturingLogger, eventually, logger, newClient, namespaceFixture } from './helpers.ts';
 
 const { client, ns } = namespaceFixture('rt-informer');
 const stops: (() => Promise<void>)[] = [];

@@ -3,7 +3,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfig, uniqueName } from '../../support/cluster.ts';
 import { LeaderElector } from '../../../src/runtime/leader-election.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
-import { ApiProxy, eventually, logger, namespaceFixture, newClient } from './helpers.ts';
+import { ApiProxy } from '../../support/api-proxy.ts';
+import { eventually, logger, namespaceFixture, newClient } from './helpers.ts';
 
 const { client, ns } = namespaceFixture('rt-lease');
 
