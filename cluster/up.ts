@@ -59,6 +59,7 @@ export async function clusterUp(log: Log = console.error): Promise<string> {
     save();
     execFileSync(controlPlaneBinary(), ['pki', '--dir', paths.pki], { stdio: ['ignore', 'ignore', 'pipe'] });
     writeKubeconfigs(state);
+    writeFileSync(paths.auditPolicy, AUDIT_POLICY);
     const start = (component: Component, command: string, args: string[]) => {
       log(`starting ${component}`);
       state.pids[component] = spawnDetached(command, args, paths.componentLog(component));
@@ -124,6 +125,29 @@ async function freshState(): Promise<ClusterState> {
   };
 }
 
+/**
+ * What the API server's audit log records: the writes of pods' service accounts, at
+ * Metadata level (who, which object, when; no bodies). Those are the writes of operators
+ * installed by the chart, each request carrying the pod it came from
+ * (user.extra authentication.kubernetes.io/pod-name), which is how the failover suites
+ * prove that two replicas never write at once. The controller manager's own service
+ * accounts and the reviews, which store nothing, are left out; so is everyone else
+ * (the admin, the pod runner, operators run in-process by tests), so it stays small.
+ */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    userGroups: ["system:serviceaccounts:kube-system"]
+  - level: None
+    resources: [{ group: authentication.k8s.io }, { group: authorization.k8s.io }]
+  - level: Metadata
+    userGroups: ["system:serviceaccounts"]
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+`;
+
 function pki(name: string, p: ClusterPaths = paths): string {
   return join(p.pki, name);
 }
@@ -155,6 +179,11 @@ function apiserverArgs(state: ClusterState): string[] {
     '--endpoint-reconciler-type=none',
     '--allow-privileged=true',
     '--profiling=false',
+    `--audit-policy-file=${paths.auditPolicy}`,
+    `--audit-log-path=${paths.auditLog}`,
+    // Rotated at 100 MB, one old file kept: the suites read only what a run just wrote.
+    '--audit-log-maxsize=100',
+    '--audit-log-maxbackup=1',
   ];
 }
 
