@@ -79,7 +79,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
     onChange: (startup) => changed.forEach((f) => f(startup)),
     cached: (name) => ledgers.get(name, config.namespace),
   });
-  const keyring = new TokenKeyring(() => loadTokenKey(gatewayClient, config.namespace));
+  const keyring = new TokenKeyring(() => loadTokenKey(gatewayClient, config.namespace, manager.owner));
   // The learning engine: the gateway records what each provider did, the router reads it back.
   const stats = new ProviderStatsRecorder({ client: gatewayClient, cached: (name) => providers.get(name), clock, logger: manager.logger.child({ component: 'provider-stats' }) });
   const router = new Router({ stats: (provider, type) => stats.stats(provider, type), clock, registry: manager.metrics.registry });

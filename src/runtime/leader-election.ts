@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from '../kube/client.ts';
+import type { KubeClient, KubeObject, OwnerReference } from '../kube/client.ts';
 import { isAlreadyExists, isConflict } from '../kube/errors.ts';
 import { microTime } from '../kube/time.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -20,6 +20,8 @@ export interface LeaderElectionOptions {
   namespace: string;
   name: string;
   identity: string;
+  /** Of the Lease, when this process makes it. */
+  owner?: OwnerReference | undefined;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -38,7 +40,7 @@ export interface LeaderElectionOptions {
  * before its lease can expire, so two leaders never overlap.
  */
 export class LeaderElector {
-  private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading' | 'clock'>> & Pick<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading'>;
+  private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading' | 'clock' | 'owner'>> & Pick<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading' | 'owner'>;
   private readonly clock: Clock;
   private readonly log: Logger;
   /** The Lease as last seen changed: by whom, for how long, and when we saw it (our clock). */
@@ -106,7 +108,7 @@ export class LeaderElector {
       const lease = await client.getOptional<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name });
       if (!lease) {
         await client.create<Lease>({
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace },
+          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, ...(this.o.owner ? { ownerReferences: [this.o.owner] } : {}) },
           spec: this.spec(undefined, now),
         });
         this.observe(identity, undefined, now, this.o.leaseDurationMs);
