@@ -259,6 +259,16 @@ describe('Deployment', () => {
     // What the operator makes for itself in its namespace goes with the Deployment.
     expect(env('SF_OWNER_DEPLOYMENT')).toBe(deployment().metadata.name);
   });
+
+  it('can serve the gateway on a node port, for task pods that reach nodes but not ClusterIPs', async () => {
+    const res = await helmTemplate(release, namespace, ['--set', 'service.gateway.type=NodePort', '--set', 'service.gateway.nodePort=31081']);
+    expect(res.code, res.stderr).toBe(0);
+    const gateway = parseManifests(res.stdout).find((m) => m.kind === 'Service' && m.metadata.name.endsWith('-gateway')) as Manifest & { spec: { type: string; ports: { nodePort?: number }[] } };
+    expect(gateway.spec.type).toBe('NodePort');
+    expect(gateway.spec.ports.map((p) => p.nodePort)).toEqual([31081]);
+    // ClusterIP unless asked.
+    expect(manifests.find((m) => m.kind === 'Service' && m.metadata.name.endsWith('-gateway'))).toMatchObject({ spec: { type: 'ClusterIP' } });
+  });
 });
 
 describe('built-in templates', () => {
