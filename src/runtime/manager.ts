@@ -65,8 +65,10 @@ export type InformerSpec = Omit<InformerOptions, 'client' | 'logger' | 'clock'>;
 /**
  * Composes the operator process: informers (on every replica, so a standby is warm), the
  * controllers and other leader-only work (started once this replica leads and its caches
- * have synced), the HTTP server, and an orderly shutdown: stop taking work, give in-flight
- * reconciles a deadline, release the Lease so a successor starts at once, exit 0. Losing
+ * have synced), the HTTP server, and an orderly shutdown: leader-only work stops first (the
+ * gateway drains its calls in flight while the controllers still reconcile), in-flight
+ * reconciles get what is left of a deadline, the Lease is released so a successor starts
+ * at once, exit 0. Losing
  * the Lease stops the controllers and ends `run` with exit code 1, so the pod restarts as a
  * fresh candidate instead of reconciling without the Lease.
  */
@@ -209,7 +211,7 @@ export class Manager {
         election.then(() => 'lost' as const),
         new Promise<'signal'>((resolve) => (signal.aborted ? resolve('signal') : signal.addEventListener('abort', () => resolve('signal'), { once: true }))),
       ]);
-      await this.stopLeading();
+      await this.stopLeading(election);
       if (ended === 'signal') {
         electionStop.abort();
         await election;
@@ -220,7 +222,7 @@ export class Manager {
     } else {
       void synced.then(() => this.startLeading(signal));
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      await this.stopLeading();
+      await this.stopLeading(new Promise(() => {}));
     }
     await this.shutdownRest();
     this.logger.info({ exitCode }, 'operator stopped');
@@ -250,14 +252,21 @@ export class Manager {
     }
   }
 
-  private stopLeading(): Promise<void> {
+  /**
+   * Leader-only work first, the controllers after, within one deadline: the gateway drains
+   * its calls in flight while the controllers still reconcile, so a graceful handover
+   * (a rolling upgrade) stops reconciling only for as long as the controllers take to stop,
+   * not for as long as the slowest model call. Once `lost` resolves (the Lease is gone, or
+   * goes meanwhile) the controllers stop at once.
+   */
+  private stopLeading(lost: Promise<unknown>): Promise<void> {
     this.stopping ??= (async () => {
       if (!this.leaderStarted) return;
-      const deadline = this.shutdownDeadlineMs;
-      await Promise.all([
-        ...this.controllers.map((c) => c.stop(deadline)),
-        ...this.runnables.map((r) => r.stop(deadline).catch((err: unknown) => this.logger.warn({ err, runnable: r.name }, 'runnable did not stop cleanly'))),
-      ]);
+      const until = this.clock.now() + this.shutdownDeadlineMs;
+      const runnables = Promise.all(this.runnables.map((r) => r.stop(this.shutdownDeadlineMs).catch((err: unknown) => this.logger.warn({ err, runnable: r.name }, 'runnable did not stop cleanly'))));
+      await Promise.race([runnables, lost]);
+      await Promise.all(this.controllers.map((c) => c.stop(Math.max(0, until - this.clock.now()))));
+      await runnables;
     })();
     return this.stopping;
   }
