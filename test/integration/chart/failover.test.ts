@@ -15,13 +15,12 @@ import { parseUsd } from '../../../src/api/index.ts';
 import type { Reservation } from '../../../src/gateway/ledger.ts';
 import { validOutput } from '../../support/ai-fixture/replies.ts';
 import type { AiFixture } from '../../support/ai-fixture/server.ts';
-import { overlaps, readAuditLog, spans, writesOf } from '../../support/audit.ts';
+import { overlaps } from '../../support/audit.ts';
 import { helm, kubectl, localClusterPaths, uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, startFactory, type TestFactory } from '../../support/factory.ts';
-import { LedgerWatch, auditLedger, waitForSettled } from '../../support/ledger-audit.ts';
-import { Fixtures, startMockProvider, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
-import { pipelineProblems } from '../../support/pipeline-audit.ts';
-import { LeaseWatch, NODE_PORTS, installChart, operatorPods, type OperatorPod, type Release } from './release.ts';
+import { LedgerWatch, expectLedgersHeld } from '../../support/ledger-audit.ts';
+import { Fixtures, expectPipelinesComplete, startMockProvider, type MockProvider } from '../../support/pipeline.ts';
+import { LeaseWatch, NODE_PORTS, auditedWrites, installChart, operatorPods, type OperatorPod, type Release } from './release.ts';
 
 const local = localClusterPaths();
 const QUOTA = { callsPerHour: 1000, costPerDay: '50.00' };
@@ -133,21 +132,11 @@ describe.runIf(local)('leader failover, two replicas from the chart', () => {
   });
 
   it('completes every pipeline: each task once at a time, every output there', async () => {
-    for (const name of names) {
-      const done = await waitForPhase(factory, name, ['Succeeded', 'Failed'], 240_000);
-      expect(done.status?.phase, JSON.stringify(done.status?.tasks?.filter((t) => t.phase !== 'Succeeded'))).toBe('Succeeded');
-      expect(await pipelineProblems(factory.client, done)).toEqual([]);
-    }
+    await expectPipelinesComplete(factory, names, 240_000);
   }, 300_000);
 
   it('bills every call that reached the provider, and none twice, in every version of every ledger', async () => {
-    let billed = 0;
-    for (const name of names) {
-      const { ledger } = await waitForSettled(factory, ledgers, name, 90_000);
-      expect(auditLedger(ledgers.history(name), { callsPerHour: QUOTA.callsPerHour, costPerDayMicros: parseUsd(QUOTA.costPerDay) }), name).toEqual([]);
-      billed += ledger.totals.calls;
-    }
-    expect(ledgers.gaps).toBe(0);
+    const billed = await expectLedgersHeld(factory, ledgers, names, { callsPerHour: QUOTA.callsPerHour, costPerDayMicros: parseUsd(QUOTA.costPerDay) });
     // The killed processes' calls: each reached the provider and is billed, or never left and is charged at its reservation.
     const cut = new Set(names.flatMap((n) => ledgers.history(n).flatMap((s) => Object.entries(s.open).filter(([, r]) => killed.some((k) => k.holder === r.holder)).map(([id]) => id))));
     Object.assign(figures, { 'calls at the provider': upstream.requests.length, 'calls billed': billed, 'reservations of the killed processes': cut.size });
@@ -156,9 +145,7 @@ describe.runIf(local)('leader failover, two replicas from the chart', () => {
   }, 120_000);
 
   it('never had two writers: by the audit log, each process wrote only while it led', async () => {
-    const writes = writesOf(await readAuditLog(local!.auditLog, release.serviceAccount), release.serviceAccount);
-    const writers = spans(writes);
-    console.table(writers.map((s) => ({ writer: s.writer, from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString(), writes: s.writes })));
+    const { writes, writers } = await auditedWrites(release);
     expect(overlaps(writes)).toEqual([]);
     // The proof spans both kills: each killed process wrote until it died and its successor only after.
     const [container, pod] = killed;

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import { readAuditLog, spans, writesOf, type Span, type Write } from '../../support/audit.ts';
 import { helm, kubectl, localClusterPaths, uniqueName, waitFor } from '../../support/cluster.ts';
 import { RUN_LABEL, freePort } from '../../support/factory.ts';
 import { chartPath } from './render.ts';
@@ -74,6 +75,16 @@ export async function podLog(namespace: string, pod: string): Promise<string> {
   const res = await kubectl(['logs', '-n', namespace, pod]);
   expect(res.code, res.stderr).toBe(0);
   return res.stdout;
+}
+
+/** The release's operator writes as the local cluster's audit log has them, each process's span printed. */
+export async function auditedWrites(release: Release): Promise<{ writes: Write[]; writers: Span[] }> {
+  const local = localClusterPaths();
+  if (!local) throw new Error('the audit log is the local cluster\'s');
+  const writes = writesOf(await readAuditLog(local.auditLog, release.serviceAccount), release.serviceAccount);
+  const writers = spans(writes);
+  console.table(writers.map((s) => ({ writer: s.writer, from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString(), writes: s.writes })));
+  return { writes, writers };
 }
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string; acquireTime?: string; renewTime?: string } };
