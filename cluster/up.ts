@@ -10,7 +10,7 @@ import { ensureBinaries } from './build.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { withLock } from './lock.ts';
 import { binDir, clusterPaths, controlPlaneBinary, paths, repoRoot, stateDir, type ClusterPaths } from './paths.ts';
-import { isRunning, spawnDetached, stopProcess } from './processes.ts';
+import { commandLine, isRunning, spawnDetached, stopProcess } from './processes.ts';
 
 type Log = (message: string) => void;
 export type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'pod-runner';
@@ -49,6 +49,8 @@ export function componentRunning(state: ClusterState, component: Component): boo
  * Brings the local control plane up, or finds it up, and returns the admin kubeconfig path.
  * Each component is started only if it is not already running, so a second call returns at
  * once and a call after a crash restarts just what died (etcd data and certificates persist).
+ * A control-plane component running with other arguments than this file gives it (started
+ * by an older checkout, before a flag was added) is restarted with these.
  */
 export async function clusterUp(log: Log = console.error): Promise<string> {
   await ensureBinaries(log);
@@ -65,19 +67,24 @@ export async function clusterUp(log: Log = console.error): Promise<string> {
       state.pids[component] = spawnDetached(command, args, paths.componentLog(component));
       save();
     };
+    const ensure = async (component: Component, args: string[]) => {
+      const pid = state.pids[component];
+      if (pid && componentRunning(state, component)) {
+        if (commandLine(pid)?.slice(1).join('\0') === args.join('\0')) return;
+        log(`restarting ${component}: its arguments changed`);
+        await stopProcess(pid, 15_000);
+      }
+      start(component, controlPlaneBinary(), args);
+    };
 
-    if (!componentRunning(state, 'etcd')) {
-      start('etcd', controlPlaneBinary(), ['etcd', '--data-dir', paths.etcdData,
-        '--client-port', String(state.ports.etcdClient), '--peer-port', String(state.ports.etcdPeer)]);
-    }
+    await ensure('etcd', ['etcd', '--data-dir', paths.etcdData,
+      '--client-port', String(state.ports.etcdClient), '--peer-port', String(state.ports.etcdPeer)]);
     await waitFor('etcd', 60_000, async () => (await fetch(`http://127.0.0.1:${state.ports.etcdClient}/health`)).ok);
 
-    if (!componentRunning(state, 'kube-apiserver')) start('kube-apiserver', controlPlaneBinary(), apiserverArgs(state));
+    await ensure('kube-apiserver', apiserverArgs(state));
     await waitFor('kube-apiserver', 120_000, async () => (await adminGet(state, '/readyz')).status === 200);
 
-    if (!componentRunning(state, 'kube-controller-manager')) {
-      start('kube-controller-manager', controlPlaneBinary(), controllerManagerArgs(state));
-    }
+    await ensure('kube-controller-manager', controllerManagerArgs(state));
     if (!componentRunning(state, 'pod-runner')) {
       start('pod-runner', process.execPath, [runnerMain, '--kubeconfig', paths.componentKubeconfig('pod-runner'),
         '--state-dir', stateDir]);
@@ -101,9 +108,7 @@ export async function restartApiserver(dir = stateDir, log: Log = console.error)
     const state = readState(p);
     const pid = state?.pids['kube-apiserver'];
     if (!state || !pid || !componentRunning(state, 'kube-apiserver')) throw new Error(`the local cluster in ${dir} has no kube-apiserver running`);
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    argv.pop(); // every argument ends in a NUL, the last one too
-    const [command, ...args] = argv;
+    const [command, ...args] = commandLine(pid) ?? [];
     log('stopping kube-apiserver');
     await stopProcess(pid, 15_000);
     log('starting kube-apiserver');
