@@ -7,10 +7,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { parseUsd } from '../../../src/api/index.ts';
+import type { Limits } from '../../../src/gateway/ledger.ts';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import { validOutput } from '../../support/ai-fixture/replies.ts';
+import type { AiFixture } from '../../support/ai-fixture/server.ts';
 import { readAuditLog, spans, writesOf, type Span, type Write } from '../../support/audit.ts';
 import { helm, kubectl, localClusterPaths, uniqueName, waitFor } from '../../support/cluster.ts';
-import { RUN_LABEL, freePort } from '../../support/factory.ts';
+import { RUN_LABEL, freePort, startFactory, type TestFactory } from '../../support/factory.ts';
+import { LedgerWatch } from '../../support/ledger-audit.ts';
+import { Fixtures, startMockProvider, type MockProvider } from '../../support/pipeline.ts';
 import { chartPath } from './render.ts';
 
 /**
@@ -142,5 +148,46 @@ export class LeaseWatch {
   #record(lease: Lease): void {
     const holder = lease.spec?.holderIdentity ?? '';
     if (holder !== this.holder) this.holdings.push({ holder, at: Date.now() });
+  }
+}
+
+const QUOTA = { callsPerHour: 1000, costPerDay: '50.00' };
+
+/**
+ * The chart installed in a test factory's namespace, with what its pipelines need and
+ * what a suite watches them by: a mock provider slow enough that a task's call is in
+ * flight most of the time it runs, the Lease's holders, every version of every ledger.
+ */
+export class ReleaseUnderLoad {
+  readonly limits: Limits = { callsPerHour: QUOTA.callsPerHour, costPerDayMicros: parseUsd(QUOTA.costPerDay) };
+  readonly #fixtures = new Fixtures();
+  factory!: TestFactory;
+  release!: Release;
+  lease!: LeaseWatch;
+  ledgers!: LedgerWatch;
+  upstream!: AiFixture;
+  provider!: MockProvider;
+
+  async start(o: { nodePorts: { gateway: number; startups: string }; prefix: string }): Promise<this> {
+    this.factory = await startFactory([], { external: true });
+    this.release = await installChart({ namespace: this.factory.namespace, run: this.factory.run, nodePorts: o.nodePorts });
+    this.lease = await LeaseWatch.start(this.factory.client, this.factory.namespace);
+    this.ledgers = await LedgerWatch.start(this.factory.client, this.factory.namespace);
+    ({ fixture: this.upstream, provider: this.provider } = await startMockProvider(this.factory, this.#fixtures, { prefix: o.prefix, type: 'openai', latencyMs: 1500, reply: validOutput }));
+    return this;
+  }
+
+  /** A Startup of the factory, on the mock provider, within a budget its pipeline fits. */
+  startup(name: string): string {
+    return this.factory.manifest(name, { displayName: name, industry: 'fintech', ai: { providers: [this.provider.name], quota: QUOTA } });
+  }
+
+  /** Whatever `start` got to, undone. */
+  async stop(): Promise<void> {
+    await this.lease?.stop();
+    await this.ledgers?.stop();
+    if (this.release) await helm(['uninstall', this.release.name, '--namespace', this.release.namespace, '--wait', '--timeout', '60s']);
+    await this.factory?.cleanup();
+    await this.#fixtures.close();
   }
 }
