@@ -47,6 +47,8 @@ export function clusterPaths(dir: string) {
     etcdData: join(dir, 'etcd'),
     logs: join(dir, 'logs'),
     pods: join(dir, 'pods'),
+    auditPolicy: join(dir, 'audit-policy.yaml'),
+    auditLog: join(dir, 'logs', 'audit.log'),
     componentKubeconfig: (component: string) => join(dir, `${component}.kubeconfig`),
     componentLog: (component: string) => join(dir, 'logs', `${component}.log`),
   };

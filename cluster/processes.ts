@@ -20,10 +20,15 @@ export function isAlive(pid: number): boolean {
 /** Alive and still the program we started (`marker` is one of its exact arguments): pids get reused. */
 export function isRunning(pid: number | undefined, marker: string): boolean {
   if (!pid || !isAlive(pid)) return false;
+  return commandLine(pid)?.includes(marker) ?? false;
+}
+
+/** The process's command and arguments, or undefined when it is gone. */
+export function commandLine(pid: number): string[] | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(marker);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
   } catch {
-    return false;
+    return undefined;
   }
 }
 

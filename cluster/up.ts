@@ -10,7 +10,7 @@ import { ensureBinaries } from './build.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { withLock } from './lock.ts';
 import { binDir, clusterPaths, controlPlaneBinary, paths, repoRoot, stateDir, type ClusterPaths } from './paths.ts';
-import { isRunning, spawnDetached, stopProcess } from './processes.ts';
+import { commandLine, isRunning, spawnDetached, stopProcess } from './processes.ts';
 
 type Log = (message: string) => void;
 export type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'pod-runner';
@@ -49,6 +49,8 @@ export function componentRunning(state: ClusterState, component: Component): boo
  * Brings the local control plane up, or finds it up, and returns the admin kubeconfig path.
  * Each component is started only if it is not already running, so a second call returns at
  * once and a call after a crash restarts just what died (etcd data and certificates persist).
+ * A control-plane component running with other arguments than this file gives it (started
+ * by an older checkout, before a flag was added) is restarted with these.
  */
 export async function clusterUp(log: Log = console.error): Promise<string> {
   await ensureBinaries(log);
@@ -59,24 +61,30 @@ export async function clusterUp(log: Log = console.error): Promise<string> {
     save();
     execFileSync(controlPlaneBinary(), ['pki', '--dir', paths.pki], { stdio: ['ignore', 'ignore', 'pipe'] });
     writeKubeconfigs(state);
+    writeFileSync(paths.auditPolicy, AUDIT_POLICY);
     const start = (component: Component, command: string, args: string[]) => {
       log(`starting ${component}`);
       state.pids[component] = spawnDetached(command, args, paths.componentLog(component));
       save();
     };
+    const ensure = async (component: Component, args: string[]) => {
+      const pid = state.pids[component];
+      if (pid && componentRunning(state, component)) {
+        if (commandLine(pid)?.slice(1).join('\0') === args.join('\0')) return;
+        log(`restarting ${component}: its arguments changed`);
+        await stopProcess(pid, 15_000);
+      }
+      start(component, controlPlaneBinary(), args);
+    };
 
-    if (!componentRunning(state, 'etcd')) {
-      start('etcd', controlPlaneBinary(), ['etcd', '--data-dir', paths.etcdData,
-        '--client-port', String(state.ports.etcdClient), '--peer-port', String(state.ports.etcdPeer)]);
-    }
+    await ensure('etcd', ['etcd', '--data-dir', paths.etcdData,
+      '--client-port', String(state.ports.etcdClient), '--peer-port', String(state.ports.etcdPeer)]);
     await waitFor('etcd', 60_000, async () => (await fetch(`http://127.0.0.1:${state.ports.etcdClient}/health`)).ok);
 
-    if (!componentRunning(state, 'kube-apiserver')) start('kube-apiserver', controlPlaneBinary(), apiserverArgs(state));
+    await ensure('kube-apiserver', apiserverArgs(state));
     await waitFor('kube-apiserver', 120_000, async () => (await adminGet(state, '/readyz')).status === 200);
 
-    if (!componentRunning(state, 'kube-controller-manager')) {
-      start('kube-controller-manager', controlPlaneBinary(), controllerManagerArgs(state));
-    }
+    await ensure('kube-controller-manager', controllerManagerArgs(state));
     if (!componentRunning(state, 'pod-runner')) {
       start('pod-runner', process.execPath, [runnerMain, '--kubeconfig', paths.componentKubeconfig('pod-runner'),
         '--state-dir', stateDir]);
@@ -100,9 +108,7 @@ export async function restartApiserver(dir = stateDir, log: Log = console.error)
     const state = readState(p);
     const pid = state?.pids['kube-apiserver'];
     if (!state || !pid || !componentRunning(state, 'kube-apiserver')) throw new Error(`the local cluster in ${dir} has no kube-apiserver running`);
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    argv.pop(); // every argument ends in a NUL, the last one too
-    const [command, ...args] = argv;
+    const [command, ...args] = commandLine(pid) ?? [];
     log('stopping kube-apiserver');
     await stopProcess(pid, 15_000);
     log('starting kube-apiserver');
@@ -123,6 +129,29 @@ async function freshState(): Promise<ClusterState> {
     pids: {},
   };
 }
+
+/**
+ * What the API server's audit log records: the writes of pods' service accounts, at
+ * Metadata level (who, which object, when; no bodies). Those are the writes of operators
+ * installed by the chart, each request carrying the pod it came from
+ * (user.extra authentication.kubernetes.io/pod-name), which is how the failover suites
+ * prove that two replicas never write at once. The controller manager's own service
+ * accounts and the reviews, which store nothing, are left out; so is everyone else
+ * (the admin, the pod runner, operators run in-process by tests), so it stays small.
+ */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    userGroups: ["system:serviceaccounts:kube-system"]
+  - level: None
+    resources: [{ group: authentication.k8s.io }, { group: authorization.k8s.io }]
+  - level: Metadata
+    userGroups: ["system:serviceaccounts"]
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+`;
 
 function pki(name: string, p: ClusterPaths = paths): string {
   return join(p.pki, name);
@@ -155,6 +184,11 @@ function apiserverArgs(state: ClusterState): string[] {
     '--endpoint-reconciler-type=none',
     '--allow-privileged=true',
     '--profiling=false',
+    `--audit-policy-file=${paths.auditPolicy}`,
+    `--audit-log-path=${paths.auditLog}`,
+    // Rotated at 100 MB, one old file kept: the suites read only what a run just wrote.
+    '--audit-log-maxsize=100',
+    '--audit-log-maxbackup=1',
   ];
 }
 

@@ -1,5 +1,6 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { expandVars } from './command.ts';
+import { NODE_IP } from './network.ts';
 
 /** Reads ConfigMap and Secret data (Secret values already decoded); undefined when the object is missing. */
 export type EnvSources = {
@@ -10,14 +11,11 @@ export type EnvSources = {
 /** Kubelet's CreateContainerConfigError: the container cannot start until its sources exist. */
 export class ContainerConfigError extends Error {}
 
-/** The address every pod gets: its processes share the machine's loopback. */
-export const POD_IP = '127.0.0.1';
-
 /**
  * The container's environment as the kubelet builds it: envFrom first, then env in order,
  * each value expanded against the variables defined before it.
  */
-export async function resolveEnv(pod: V1Pod, container: V1Container, sources: EnvSources): Promise<Map<string, string>> {
+export async function resolveEnv(pod: V1Pod, podIP: string, container: V1Container, sources: EnvSources): Promise<Map<string, string>> {
   const namespace = pod.metadata?.namespace ?? 'default';
   const vars = new Map<string, string>();
   for (const from of container.envFrom ?? []) {
@@ -32,7 +30,7 @@ export async function resolveEnv(pod: V1Pod, container: V1Container, sources: En
     for (const [key, value] of Object.entries(data)) vars.set(`${from.prefix ?? ''}${key}`, value);
   }
   for (const entry of container.env ?? []) {
-    const value = await envValue(pod, entry, sources, vars);
+    const value = await envValue(pod, podIP, entry, sources, vars);
     if (value !== undefined) vars.set(entry.name, value);
   }
   return vars;
@@ -52,12 +50,12 @@ async function read(what: string, fetch: () => Promise<Record<string, string> | 
 }
 
 async function envValue(
-  pod: V1Pod, entry: NonNullable<V1Container['env']>[number], sources: EnvSources, vars: Map<string, string>,
+  pod: V1Pod, podIP: string, entry: NonNullable<V1Container['env']>[number], sources: EnvSources, vars: Map<string, string>,
 ): Promise<string | undefined> {
   const namespace = pod.metadata?.namespace ?? 'default';
   const from = entry.valueFrom;
   if (!from) return expandVars(entry.value ?? '', vars);
-  if (from.fieldRef) return fieldValue(pod, from.fieldRef.fieldPath);
+  if (from.fieldRef) return fieldValue(pod, podIP, from.fieldRef.fieldPath);
   const keyRef = from.configMapKeyRef ?? from.secretKeyRef;
   if (keyRef) {
     const kind = from.configMapKeyRef ? 'ConfigMap' : 'Secret';
@@ -74,8 +72,8 @@ async function envValue(
   throw new ContainerConfigError(`env ${entry.name}: resourceFieldRef is not supported by the local pod runner`);
 }
 
-/** The downward API fields a kubelet resolves for env (status.podIP is loopback here). */
-export function fieldValue(pod: V1Pod, fieldPath: string): string {
+/** The downward API fields a kubelet resolves for env (the addresses are loopback ones here). */
+export function fieldValue(pod: V1Pod, podIP: string, fieldPath: string): string {
   const meta = pod.metadata ?? {};
   const mapKey = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (mapKey) return (mapKey[1] === 'labels' ? meta.labels : meta.annotations)?.[mapKey[2] as string] ?? '';
@@ -85,7 +83,8 @@ export function fieldValue(pod: V1Pod, fieldPath: string): string {
     case 'metadata.uid': return meta.uid ?? '';
     case 'spec.nodeName': return pod.spec?.nodeName ?? '';
     case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
-    case 'status.podIP': case 'status.podIPs': case 'status.hostIP': case 'status.hostIPs': return POD_IP;
+    case 'status.podIP': case 'status.podIPs': return podIP;
+    case 'status.hostIP': case 'status.hostIPs': return NODE_IP;
     default: throw new ContainerConfigError(`unsupported fieldRef ${fieldPath}`);
   }
 }

@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import {
   ApiException, CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node, type V1NodeStatus,
 } from '@kubernetes/client-node';
-import { POD_IP } from './env.ts';
+import { NODE_IP } from './network.ts';
 import { KUBERNETES_VERSION } from '../paths.ts';
 
 const LEASE_SECONDS = 40;
@@ -25,7 +25,7 @@ export function nodeStatus(stateDir: string, now: Date): V1NodeStatus {
   return {
     capacity,
     allocatable: capacity,
-    addresses: [{ type: 'InternalIP', address: POD_IP }, { type: 'Hostname', address: hostname() }],
+    addresses: [{ type: 'InternalIP', address: NODE_IP }, { type: 'Hostname', address: hostname() }],
     conditions: [
       healthy('MemoryPressure', 'KubeletHasSufficientMemory', 'runner has sufficient memory available'),
       healthy('DiskPressure', 'KubeletHasNoDiskPressure', 'runner has no disk pressure'),

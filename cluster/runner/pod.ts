@@ -6,9 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { cliArguments, expandVars, UnsupportedCommandError } from './command.ts';
 import { ContainerConfigError, resolveEnv, type EnvSources } from './env.ts';
-import { podPhase, podStatus, type ContainerRun, type PodRun, type Terminated } from './status.ts';
+import { podPhase, podReady, podStatus, type ContainerRun, type PodRun, type Terminated } from './status.ts';
 
 export type PodDeps = {
+  /** The pod's own address (network.ts). */
+  ip: string;
   sources: EnvSources;
   /** A kubeconfig for the pod's service account, or undefined when the pod opts out of a token. */
   serviceAccountKubeconfig(pod: V1Pod): Promise<string | undefined>;
@@ -44,7 +46,7 @@ export class PodProcesses {
     this.deps = deps;
     const containerRun = (c: V1Container): ContainerRun =>
       ({ name: c.name, image: c.image ?? '', restartCount: 0, state: { kind: 'waiting', reason: 'PodInitializing' } });
-    this.run = { startedAt: new Date(), init: (pod.spec?.initContainers ?? []).map(containerRun), main: pod.spec?.containers.map(containerRun) ?? [] };
+    this.run = { startedAt: new Date(), ip: deps.ip, init: (pod.spec?.initContainers ?? []).map(containerRun), main: pod.spec?.containers.map(containerRun) ?? [] };
     mkdirSync(join(deps.scratchDir, 'home'), { recursive: true });
     mkdirSync(join(deps.scratchDir, 'tmp'), { recursive: true });
     this.log = createWriteStream(deps.logFile, { flags: 'a' });
@@ -52,6 +54,11 @@ export class PodProcesses {
 
   status(now: Date): V1PodStatus {
     return podStatus(this.pod, this.run, now);
+  }
+
+  /** Ready as its status says it: what a Service's endpoints take. */
+  get ready(): boolean {
+    return !this.stopping && podReady(this.run, this.pod.spec?.restartPolicy ?? 'Always');
   }
 
   get terminal(): boolean {
@@ -167,7 +174,7 @@ export class PodProcesses {
   }
 
   private async runOnce(container: V1Container, run: ContainerRun): Promise<Terminated> {
-    const vars = await resolveEnv(this.pod, container, this.deps.sources);
+    const vars = await resolveEnv(this.pod, this.run.ip, container, this.deps.sources);
     const expand = (list: string[] | undefined) => list?.map((s) => expandVars(s, vars));
     const startedAt = new Date();
     let argv: string[];

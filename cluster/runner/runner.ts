@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException, CoordinationV1Api, CoreV1Api, makeInformer, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type V1Pod,
+  type Informer, type KubeConfig, type KubernetesObject, type V1Pod, type V1Service,
 } from '@kubernetes/client-node';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import { isProjectImage, PROJECT_IMAGE } from './image.ts';
+import { podAddress } from './network.ts';
 import { postNodeStatus, renewLease } from './node.ts';
 import { PodProcesses } from './pod.ts';
+import { NodePortProxy } from './proxy.ts';
 import type { EnvSources } from './env.ts';
 
 export type RunnerOptions = { nodeName: string; stateDir: string; cliPath: string; log: (message: string) => void };
@@ -36,10 +38,11 @@ function images(pod: V1Pod): string[] {
 type Supervised = { processes: PodProcesses; dirty: boolean; writes: Promise<unknown> };
 
 /**
- * The only stand-in for a kubelet and a scheduler: binds pods of the project's image to one
- * Node and runs them as local processes, and reports every other pod as unschedulable. All
- * state that matters lives in the API, so the runner survives API server restarts by simply
- * re-listing, and each pod is handled level-based from its latest object.
+ * The only stand-in for a kubelet, a scheduler and kube-proxy: binds pods of the project's
+ * image to one Node and runs them as local processes, each on a loopback address of its own
+ * (network.ts), reports every other pod as unschedulable, and serves Services' node ports
+ * (proxy.ts). All state that matters lives in the API, so the runner survives API server
+ * restarts by simply re-listing, and each pod is handled level-based from its latest object.
  */
 export class PodRunner {
   private readonly kc: KubeConfig;
@@ -53,6 +56,8 @@ export class PodRunner {
   private readonly reportedUnrunnable = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly informer;
+  private readonly services;
+  private readonly proxy: NodePortProxy;
   private stopped = false;
   private nodeUid: string | undefined;
 
@@ -62,6 +67,11 @@ export class PodRunner {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.informer = makeInformer<V1Pod>(kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
+    this.services = makeInformer<V1Service>(kc, '/api/v1/services', () => this.core.listServiceForAllNamespaces());
+    this.proxy = new NodePortProxy(
+      () => [...this.pods.values()].map((s) => ({ pod: s.processes.pod, ip: s.processes.run.ip, ready: s.processes.ready })),
+      opts.log,
+    );
   }
 
   async start(): Promise<void> {
@@ -78,31 +88,40 @@ export class PodRunner {
     this.informer.on('add', (pod) => this.handle(pod));
     this.informer.on('update', (pod) => this.handle(pod));
     this.informer.on('delete', (pod) => this.forget(pod));
+    const syncProxy = () => void this.proxy.sync(this.services.list());
+    for (const event of ['add', 'update', 'delete'] as const) this.services.on(event, syncProxy);
+    this.keepWatching('pod', this.informer);
+    this.keepWatching('service', this.services);
+    this.opts.log(`pod runner ready as node ${this.opts.nodeName}`);
+  }
+
+  /**
+   * client-node's informer stops for good on any error other than 410: this restarts it,
+   * with a backoff that resets once a watch has stayed up for a while.
+   */
+  private keepWatching<T extends KubernetesObject>(what: string, informer: Informer<T>): void {
     let backoffMs = 500;
     let startedAt = Date.now();
-    // client-node's informer stops for good on any error other than 410: restart it, with a
-    // backoff that resets once a watch has stayed up for a while.
-    this.informer.on('error', (err: unknown) => {
+    informer.on('error', (err: unknown) => {
       if (this.stopped) return;
       if (Date.now() - startedAt > 30_000) backoffMs = 500;
-      this.opts.log(`pod watch failed (${(err as Error)?.message ?? err}); restarting in ${backoffMs} ms`);
+      this.opts.log(`${what} watch failed (${(err as Error)?.message ?? err}); restarting in ${backoffMs} ms`);
       setTimeout(() => {
         if (this.stopped) return;
         startedAt = Date.now();
-        void this.informer.start().catch(() => undefined);
+        void informer.start().catch(() => undefined);
       }, backoffMs);
       backoffMs = Math.min(backoffMs * 2, 10_000);
     });
     // A failed first list is retried by the error handler above.
-    void this.informer.start().catch(() => undefined);
-    this.opts.log(`pod runner ready as node ${this.opts.nodeName}`);
+    void informer.start().catch(() => undefined);
   }
 
   /** Ends every pod's processes (their pods will be found lost and replaced by their controllers). */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
-    await this.informer.stop();
+    await Promise.all([this.informer.stop(), this.services.stop(), this.proxy.close()]);
     await Promise.all([...this.pods.values()].map((s) => s.processes.stop(5, { reason: 'NodeShutdown', message: 'the local pod runner stopped' })));
   }
 
@@ -137,6 +156,8 @@ export class PodRunner {
     for (const [uid, s] of this.pods) if (!live.has(uid)) this.forget(s.processes.pod);
     this.removeOrphanScratchDirs(live);
     for (const pod of pods) this.handle(pod);
+    // Retries a node port that was taken at the last try.
+    await this.proxy.sync(this.services.list());
   }
 
   private heartbeat(): Promise<void> {
@@ -235,12 +256,19 @@ export class PodRunner {
     const uid = pod.metadata?.uid as string;
     const base = `${pod.metadata?.namespace}_${pod.metadata?.name}`;
     let supervised: Supervised | undefined;
+    const ip = podAddress(uid, new Set([...this.pods.values()].map((s) => s.processes.run.ip)));
     const processes = new PodProcesses(pod, {
+      ip,
       sources: this.envSources(),
       serviceAccountKubeconfig: (p) => this.serviceAccountKubeconfig(p),
       cliPath: this.opts.cliPath,
-      // The image bakes a compile cache in (Dockerfile); here one shared directory plays it.
-      imageEnv: { NODE_COMPILE_CACHE: join(this.opts.stateDir, 'node-compile-cache') },
+      imageEnv: {
+        // The image bakes a compile cache in (Dockerfile); here one shared directory plays it.
+        NODE_COMPILE_CACHE: join(this.opts.stateDir, 'node-compile-cache'),
+        // In its own network namespace the CLI would listen on all of the pod's addresses;
+        // here all of the host's are everyone's, so it listens on the pod's own.
+        SF_BIND_ADDRESS: ip,
+      },
       scratchDir: this.scratchDir(pod),
       logFile: join(this.opts.stateDir, 'logs', `${base}.log`),
       changed: () => {

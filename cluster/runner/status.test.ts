@@ -8,7 +8,7 @@ const exited = (exitCode: number): Terminated => ({ exitCode, reason: exitCode ?
 const container = (state: ContainerRun['state'], name = 'main'): ContainerRun => ({ name, image: 'startup-factory', restartCount: 0, state });
 const running = container({ kind: 'running', startedAt: t0 });
 const done = (code: number, name = 'main') => container({ kind: 'terminated', terminated: exited(code) }, name);
-const run = (main: ContainerRun[], extra: Partial<PodRun> = {}): PodRun => ({ startedAt: t0, init: [], main, ...extra });
+const run = (main: ContainerRun[], extra: Partial<PodRun> = {}): PodRun => ({ startedAt: t0, ip: '127.9.8.7', init: [], main, ...extra });
 
 describe('podPhase', () => {
   it('is Running while a container runs, whatever the policy', () => {
@@ -49,10 +49,10 @@ describe('podStatus', () => {
     },
   };
 
-  it('reports a running pod Ready on loopback, keeping transition times that did not flip', () => {
+  it('reports a running pod Ready on its own address of the node, keeping transition times that did not flip', () => {
     const status = podStatus(pod, run([running]), t1);
     expect(status.phase).toBe('Running');
-    expect(status.podIP).toBe('127.0.0.1');
+    expect(status).toMatchObject({ podIP: '127.9.8.7', podIPs: [{ ip: '127.9.8.7' }], hostIP: '127.0.0.1' });
     const byType = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c]));
     expect(byType.Ready?.status).toBe('True');
     expect(byType.PodScheduled?.lastTransitionTime).toBe(t0);

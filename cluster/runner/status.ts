@@ -1,5 +1,5 @@
 import type { V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
-import { POD_IP } from './env.ts';
+import { NODE_IP } from './network.ts';
 
 export type Terminated = {
   exitCode: number;
@@ -25,6 +25,8 @@ export type ContainerRun = {
 
 export type PodRun = {
   startedAt: Date;
+  /** The pod's own address (network.ts). */
+  ip: string;
   init: ContainerRun[];
   main: ContainerRun[];
   /** Set when the pod is ended from outside its containers (deadline, deletion, lost process). */
@@ -49,6 +51,11 @@ export function podPhase(run: PodRun, restartPolicy: string): Phase {
   }
   const initDone = run.init.every((c) => terminated(c)?.exitCode === 0);
   return initDone ? 'Running' : 'Pending';
+}
+
+/** Ready as the kubelet says it with no readiness probe: running, every container up. */
+export function podReady(run: PodRun, restartPolicy: string): boolean {
+  return podPhase(run, restartPolicy) === 'Running' && run.main.every((c) => c.state.kind === 'running');
 }
 
 function containerStatus(c: ContainerRun, podUid: string): V1ContainerStatus {
@@ -87,17 +94,17 @@ export function podStatus(pod: V1Pod, run: PodRun, now: Date): V1PodStatus {
   const previous = pod.status?.conditions ?? [];
   const uid = pod.metadata?.uid ?? '';
   const initDone = run.init.every((c) => terminated(c)?.exitCode === 0);
-  const ready = phase === 'Running' && run.main.every((c) => c.state.kind === 'running');
+  const ready = podReady(run, restartPolicy);
   const notReadyReason = phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady';
   const ours = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready', 'PodReadyToStartContainers'];
   return {
     phase,
     reason: run.ended?.reason,
     message: run.ended?.message,
-    hostIP: POD_IP,
-    hostIPs: [{ ip: POD_IP }],
-    podIP: POD_IP,
-    podIPs: [{ ip: POD_IP }],
+    hostIP: NODE_IP,
+    hostIPs: [{ ip: NODE_IP }],
+    podIP: run.ip,
+    podIPs: [{ ip: run.ip }],
     startTime: run.startedAt,
     qosClass: pod.status?.qosClass,
     conditions: [

@@ -229,8 +229,9 @@ export class LedgerStore {
   async #load(startup: StartupRef): Promise<Entry> {
     const cm = this.#o.cached ? this.#o.cached(ledgerName(startup.name)) : await this.#o.client.getOptional<LedgerConfigMap>(this.#ref(startup.name));
     const parsed = this.#parse(cm, startup);
-    // A spare of this holder's on record from before a restart is no longer known to be untaken: closeOrphans
-    // does not charge it (same holder), so it waits for its deadline and is charged then, never reused.
+    // A spare of this process's own on record when its ledger is loaded again (forgotten meanwhile) is no longer
+    // known to be untaken: closeOrphans does not charge it (same holder), so it waits for its deadline and is
+    // charged then, never reused. A predecessor's (a restarted container's too) closeOrphans charges at once.
     return { startup, ...parsed, queue: [], writing: undefined, linger: undefined, spares: [], handed: new Set(sparesOf(parsed.state, this.#o.holder)) };
   }
 

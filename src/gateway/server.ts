@@ -91,6 +91,7 @@ export class Gateway {
   /** By Job uid. */
   readonly #attempts = new Map<string, AttemptState>();
   #server: Server | undefined;
+  #stopping = false;
   #sweep: unknown;
   #port: number;
 
@@ -112,6 +113,15 @@ export class Gateway {
   async start(): Promise<void> {
     await this.#o.keyring.key();
     const server = createServer((req, res) => {
+      // Once stopping, a kept-alive connection would hold the stop until its deadline and
+      // bring this gateway more calls: one that brings a call now is cut before anything
+      // is reserved (the runner calls again, at the next leader), and one whose call is
+      // answered goes with its answer.
+      if (this.#stopping) {
+        req.socket.destroy();
+        return;
+      }
+      res.once('finish', () => { if (this.#stopping) req.socket.end(); });
       const started = performance.now();
       const route = routeOf(req.url ?? '/');
       this.#route(req, res).catch((err: unknown) => {
@@ -141,7 +151,8 @@ export class Gateway {
   }
 
   /**
-   * Stops taking calls, gives those in flight `deadlineMs` to finish, then cuts the rest
+   * Stops taking calls (kept-alive connections included: each goes with its answer), gives
+   * those in flight `deadlineMs` to finish, then cuts the rest
    * (each is charged at its reservation, by this process if the write still gets
    * through, else by the next leader) and lets the ledger's last writes land.
    */
@@ -149,6 +160,7 @@ export class Gateway {
     this.#o.clock.clearTimeout(this.#sweep);
     const server = this.#server;
     this.#server = undefined;
+    this.#stopping = true;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

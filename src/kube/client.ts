@@ -12,6 +12,8 @@ import { isDryRun, isMutating, requestVerb } from './request.ts';
 /** The one field manager the operator applies with: it owns exactly the fields it sets. */
 export const FIELD_MANAGER = 'startup-factory';
 
+export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
+
 /**
  * The metadata fields the runtime reads. Timestamps arrive as RFC 3339 strings on the wire;
  * they are `unknown` here so client-node's `V1ObjectMeta` (which claims `Date`) also fits.
@@ -24,7 +26,7 @@ export interface ObjectMeta {
   generation?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  ownerReferences?: OwnerReference[];
   creationTimestamp?: unknown;
   deletionTimestamp?: unknown;
   finalizers?: string[];

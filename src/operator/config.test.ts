@@ -75,6 +75,7 @@ const twins: Record<string, [env: string, flag: string]> = {
   'bind-address': ['127.0.0.1', '::1'],
   'leader-elect': ['false', 'true'],
   'lease-name': ['lease-env', 'lease-flag'],
+  'owner-deployment': ['deploy-env', 'deploy-flag'],
   'identity': ['pod-env', 'pod-flag'],
   'workers': ['2', '8'],
   'resync-seconds': ['60', '120'],

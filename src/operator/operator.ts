@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setupAnalytics, type AnalyticsView } from '../analytics/store.ts';
 import { API_GROUP_VERSION, type AIProvider } from '../api/index.ts';
 import { setupProviderController } from '../controller/provider-controller.ts';
@@ -69,13 +70,16 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   // call's path: a limiter of their own, so they never wait behind reconciles. The
   // connections are shared, so a pool a watch found dead is renewed for the gateway too.
   const gatewayClient = new KubeClient(client.kubeConfig, { qps: config.apiQps, burst: config.apiBurst, metrics: manager.metrics, clock, connections: client.connections });
+  // This process, not the pod: a container restarted in the same pod keeps its identity (the
+  // Lease's holder) but not its calls in flight, which it must charge as its predecessor's.
+  const holder = `${manager.identity}/${randomBytes(4).toString('hex')}`;
   const changed: ((startup: string) => void)[] = [];
   const ledger = new LedgerStore({
-    client: gatewayClient, namespace: config.namespace, holder: manager.identity, clock, logger: manager.logger,
+    client: gatewayClient, namespace: config.namespace, holder, clock, logger: manager.logger,
     onChange: (startup) => changed.forEach((f) => f(startup)),
     cached: (name) => ledgers.get(name, config.namespace),
   });
-  const keyring = new TokenKeyring(() => loadTokenKey(gatewayClient, config.namespace));
+  const keyring = new TokenKeyring(() => loadTokenKey(gatewayClient, config.namespace, manager.owner));
   // The learning engine: the gateway records what each provider did, the router reads it back.
   const stats = new ProviderStatsRecorder({ client: gatewayClient, cached: (name) => providers.get(name), clock, logger: manager.logger.child({ component: 'provider-stats' }) });
   const router = new Router({ stats: (provider, type) => stats.stats(provider, type), clock, registry: manager.metrics.registry });
@@ -83,7 +87,7 @@ export function buildOperator(config: OperatorConfig, options: Omit<ManagerOptio
   const gateway = new Gateway({
     client: gatewayClient, caches, keyring, ledger, keys: new ProviderKeys(gatewayClient, config.namespace, clock),
     metrics: new GatewayMetrics(manager.metrics.registry), logger: manager.logger.child({ component: 'gateway' }), clock,
-    holder: manager.identity, host: config.bindAddress, port: config.gatewayPort, url: config.gatewayUrl,
+    holder, host: config.bindAddress, port: config.gatewayPort, url: config.gatewayUrl,
     cache: { maxAgeMs: config.cacheMaxAgeSeconds * 1000, maxBytes: config.cacheMaxBytes },
     quality: { min: config.minQuality, retries: config.qualityRetries }, router, stats,
   });

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KubeClient, KubeObject } from '../kube/client.ts';
+import type { KubeClient, KubeObject, OwnerReference } from '../kube/client.ts';
 import { isAlreadyExists } from '../kube/errors.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../provisioning/metadata.ts';
 
@@ -47,9 +47,9 @@ const KEY_FIELD = 'key';
  * The signing key, in a Secret of the operator's namespace: made once by whichever
  * replica leads first, read by name by every later leader. It is the one Secret the
  * operator keeps in memory, since it signs and checks every task call; it is its own,
- * never a provider's key.
+ * never a provider's key. Made owned by `owner` (the operator's Deployment), it goes with it.
  */
-export async function loadTokenKey(client: KubeClient, namespace: string): Promise<Buffer> {
+export async function loadTokenKey(client: KubeClient, namespace: string, owner?: OwnerReference): Promise<Buffer> {
   const ref = { apiVersion: 'v1', kind: 'Secret', namespace, name: TOKEN_KEY_SECRET };
   type Secret = KubeObject & { data?: Record<string, string> };
   for (;;) {
@@ -60,7 +60,8 @@ export async function loadTokenKey(client: KubeClient, namespace: string): Promi
     try {
       const key = randomBytes(32);
       await client.create<Secret>({
-        apiVersion: 'v1', kind: 'Secret', metadata: { name: TOKEN_KEY_SECRET, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+        apiVersion: 'v1', kind: 'Secret',
+        metadata: { name: TOKEN_KEY_SECRET, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, ...(owner ? { ownerReferences: [owner] } : {}) },
         type: 'Opaque', data: { [KEY_FIELD]: key.toString('base64') },
       });
       return key;

@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from '../kube/client.ts';
+import type { KubeClient, KubeObject, OwnerReference } from '../kube/client.ts';
 import { isAlreadyExists, isConflict } from '../kube/errors.ts';
 import { microTime } from '../kube/time.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -20,6 +20,8 @@ export interface LeaderElectionOptions {
   namespace: string;
   name: string;
   identity: string;
+  /** Of the Lease, when this process makes it. */
+  owner?: OwnerReference | undefined;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -38,10 +40,11 @@ export interface LeaderElectionOptions {
  * before its lease can expire, so two leaders never overlap.
  */
 export class LeaderElector {
-  private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading' | 'clock'>> & Pick<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading'>;
+  private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading' | 'clock' | 'owner'>> & Pick<LeaderElectionOptions, 'onNewLeader' | 'onStoppedLeading' | 'owner'>;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private observed: { resourceVersion?: string; holder?: string; at: number } = { at: 0 };
+  /** The Lease as last seen changed: by whom, for how long, and when we saw it (our clock). */
+  private observed: { resourceVersion?: string; holder?: string; leaseMs?: number; at: number } = { at: 0 };
   private leading = false;
   private lastLeader: string | undefined;
 
@@ -66,7 +69,7 @@ export class LeaderElector {
   async run(signal: AbortSignal): Promise<{ lost: boolean }> {
     let acquired = false;
     while (!signal.aborted && !(acquired = await this.attempt())) {
-      await sleep(this.clock, this.o.retryPeriodMs * (1 + Math.random() * 0.2), signal);
+      await sleep(this.clock, this.untilNextAttempt(), signal);
     }
     if (signal.aborted) {
       // Stopped while campaigning; if the last attempt won, hand the Lease straight back.
@@ -105,18 +108,18 @@ export class LeaderElector {
       const lease = await client.getOptional<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name });
       if (!lease) {
         await client.create<Lease>({
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace },
+          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, ...(this.o.owner ? { ownerReferences: [this.o.owner] } : {}) },
           spec: this.spec(undefined, now),
         });
-        this.observe(identity, undefined, now);
+        this.observe(identity, undefined, now, this.o.leaseDurationMs);
         return true;
       }
       const holder = lease.spec?.holderIdentity || undefined;
-      if (lease.metadata.resourceVersion !== this.observed.resourceVersion) this.observe(holder, lease.metadata.resourceVersion, now);
       const leaseMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
+      if (lease.metadata.resourceVersion !== this.observed.resourceVersion) this.observe(holder, lease.metadata.resourceVersion, now, leaseMs);
       if (holder && holder !== identity && this.observed.at + leaseMs > now) return false;
       const updated = await client.replace<Lease>({ ...lease, spec: this.spec(lease.spec, now) });
-      this.observe(identity, updated.metadata.resourceVersion, now);
+      this.observe(identity, updated.metadata.resourceVersion, now, this.o.leaseDurationMs);
       return true;
     } catch (err) {
       if (isConflict(err) || isAlreadyExists(err)) return false;
@@ -136,8 +139,22 @@ export class LeaderElector {
     };
   }
 
-  private observe(holder: string | undefined, resourceVersion: string | undefined, now: number): void {
-    this.observed = { holder, resourceVersion, at: now };
+  /**
+   * A retry period (jittered, so candidates spread out), but no later than the moment the
+   * Lease another holds expires unrenewed: the successor of a leader that died takes over
+   * at the expiry, not up to a retry period after it. (Once expired, a failed attempt waits
+   * the retry period like any other.)
+   */
+  private untilNextAttempt(): number {
+    const retry = this.o.retryPeriodMs * (1 + Math.random() * 0.2);
+    const { holder, leaseMs, at } = this.observed;
+    if (!holder || holder === this.o.identity || leaseMs === undefined) return retry;
+    const untilExpiry = at + leaseMs - this.clock.now();
+    return untilExpiry > 0 ? Math.min(retry, untilExpiry) : retry;
+  }
+
+  private observe(holder: string | undefined, resourceVersion: string | undefined, now: number, leaseMs: number): void {
+    this.observed = { holder, resourceVersion, leaseMs, at: now };
     if (holder && holder !== this.lastLeader) {
       this.lastLeader = holder;
       this.o.onNewLeader?.(holder);

@@ -7,7 +7,7 @@ import { backoffDelay } from '../lib/rate-limit.ts';
 import { Controller, type Reconciler } from './controller.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { LeaderElector } from './leader-election.ts';
-import { KubeClient, type KubeObject } from '../kube/client.ts';
+import { KubeClient, type KubeObject, type OwnerReference } from '../kube/client.ts';
 import { loadKubeConfig } from '../kube/config.ts';
 import { HttpServer } from '../observability/http.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -30,6 +30,8 @@ export type ManagerConfig = {
   identity?: string | undefined;
   leaderElect: boolean;
   leaseName: string;
+  /** The Deployment (in `namespace`) that runs this process: what it makes there for itself goes when it goes. */
+  ownerDeployment?: string | undefined;
   workers: number;
   resyncSeconds: number;
   shutdownSeconds: number;
@@ -63,8 +65,10 @@ export type InformerSpec = Omit<InformerOptions, 'client' | 'logger' | 'clock'>;
 /**
  * Composes the operator process: informers (on every replica, so a standby is warm), the
  * controllers and other leader-only work (started once this replica leads and its caches
- * have synced), the HTTP server, and an orderly shutdown: stop taking work, give in-flight
- * reconciles a deadline, release the Lease so a successor starts at once, exit 0. Losing
+ * have synced), the HTTP server, and an orderly shutdown: leader-only work stops first (the
+ * gateway drains its calls in flight while the controllers still reconcile), in-flight
+ * reconciles get what is left of a deadline, the Lease is released so a successor starts
+ * at once, exit 0. Losing
  * the Lease stops the controllers and ends `run` with exit code 1, so the pod restarts as a
  * fresh candidate instead of reconciling without the Lease.
  */
@@ -87,6 +91,7 @@ export class Manager {
   private readonly stopSignal = new AbortController();
   private leaderStarted = false;
   private stopping: Promise<void> | undefined;
+  #owner: OwnerReference | undefined;
 
   constructor(o: ManagerOptions) {
     this.config = o.config;
@@ -102,6 +107,15 @@ export class Manager {
     this.shutdownDeadlineMs = o.shutdownDeadlineMs ?? o.config.shutdownSeconds * 1000;
     this.lease = o.lease;
     this.informerDefaults = o.informerDefaults;
+  }
+
+  /**
+   * The owner of the objects the operator makes in its namespace for itself (the Lease, the
+   * gateway's signing key), known once `run` has started: its Deployment, so that they are
+   * garbage-collected with it (`helm uninstall`); undefined without --owner-deployment.
+   */
+  get owner(): OwnerReference | undefined {
+    return this.#owner;
   }
 
   /** Registers an informer; it starts with the manager and gates /readyz. */
@@ -180,10 +194,11 @@ export class Manager {
     let exitCode = 0;
     // The Lease, the ledgers and the gateway's key live there.
     await this.ensureNamespace(this.config.namespace);
+    this.#owner = await this.resolveOwner();
     if (this.config.leaderElect) {
       const elector = new LeaderElector({
         client: this.client, logger: this.logger, clock: this.clock,
-        namespace: this.config.namespace, name: this.config.leaseName, identity: this.identity,
+        namespace: this.config.namespace, name: this.config.leaseName, identity: this.identity, owner: this.#owner,
         ...(this.lease ? { leaseDurationMs: this.lease.durationMs, renewDeadlineMs: this.lease.renewDeadlineMs, retryPeriodMs: this.lease.retryPeriodMs } : {}),
         // Stopping is not a callback here: controllers must stop before the Lease is released, so runUntil does it.
         onStartedLeading: () => { void synced.then(() => this.startLeading(signal)); },
@@ -196,7 +211,7 @@ export class Manager {
         election.then(() => 'lost' as const),
         new Promise<'signal'>((resolve) => (signal.aborted ? resolve('signal') : signal.addEventListener('abort', () => resolve('signal'), { once: true }))),
       ]);
-      await this.stopLeading();
+      await this.stopLeading(election);
       if (ended === 'signal') {
         electionStop.abort();
         await election;
@@ -207,7 +222,7 @@ export class Manager {
     } else {
       void synced.then(() => this.startLeading(signal));
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      await this.stopLeading();
+      await this.stopLeading(new Promise(() => {}));
     }
     await this.shutdownRest();
     this.logger.info({ exitCode }, 'operator stopped');
@@ -237,14 +252,21 @@ export class Manager {
     }
   }
 
-  private stopLeading(): Promise<void> {
+  /**
+   * Leader-only work first, the controllers after, within one deadline: the gateway drains
+   * its calls in flight while the controllers still reconcile, so a graceful handover
+   * (a rolling upgrade) stops reconciling only for as long as the controllers take to stop,
+   * not for as long as the slowest model call. Once `lost` resolves (the Lease is gone, or
+   * goes meanwhile) the controllers stop at once.
+   */
+  private stopLeading(lost: Promise<unknown>): Promise<void> {
     this.stopping ??= (async () => {
       if (!this.leaderStarted) return;
-      const deadline = this.shutdownDeadlineMs;
-      await Promise.all([
-        ...this.controllers.map((c) => c.stop(deadline)),
-        ...this.runnables.map((r) => r.stop(deadline).catch((err: unknown) => this.logger.warn({ err, runnable: r.name }, 'runnable did not stop cleanly'))),
-      ]);
+      const until = this.clock.now() + this.shutdownDeadlineMs;
+      const runnables = Promise.all(this.runnables.map((r) => r.stop(this.shutdownDeadlineMs).catch((err: unknown) => this.logger.warn({ err, runnable: r.name }, 'runnable did not stop cleanly'))));
+      await Promise.race([runnables, lost]);
+      await Promise.all(this.controllers.map((c) => c.stop(Math.max(0, until - this.clock.now()))));
+      await runnables;
     })();
     return this.stopping;
   }
@@ -257,6 +279,19 @@ export class Manager {
     await Promise.race([this.events.flush(), new Promise((r) => { timer = this.clock.setTimeout(() => r(undefined), 2000); })]);
     this.clock.clearTimeout(timer);
     await this.http.close();
+  }
+
+  private async resolveOwner(): Promise<OwnerReference | undefined> {
+    const name = this.config.ownerDeployment;
+    if (!name) return undefined;
+    try {
+      const deployment = await this.client.get<KubeObject>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: this.config.namespace, name });
+      return { apiVersion: 'apps/v1', kind: 'Deployment', name, uid: deployment.metadata.uid as string };
+    } catch (err) {
+      // Only what is left behind on uninstall depends on it: never a reason not to run.
+      this.logger.warn({ err, deployment: name }, 'could not read the owner Deployment; the objects made now will outlive it');
+      return undefined;
+    }
   }
 
   private async ensureNamespace(name: string): Promise<void> {

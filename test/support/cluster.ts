@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { paths, toolPath as cachedToolPath, type Tool } from '../../cluster/paths.ts';
+import { clusterPaths, paths, toolPath as cachedToolPath, type ClusterPaths, type Tool } from '../../cluster/paths.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,6 +28,17 @@ export function kubeconfigPath(): string {
 /** True when the suite runs on the local control plane (and so on its pod runner). */
 export function isLocalCluster(): boolean {
   return resolve(kubeconfigPath()) === paths.kubeconfig;
+}
+
+/**
+ * The files of the local control plane the suite runs on (pod logs, pods' scratch
+ * directories, the audit log), or undefined on any other cluster. Found from the
+ * kubeconfig, which a local cluster keeps beside them: so also when it is another
+ * checkout's (a git worktree's run with KUBECONFIG naming the main checkout's cluster).
+ */
+export function localClusterPaths(): ClusterPaths | undefined {
+  const found = clusterPaths(dirname(resolve(kubeconfigPath())));
+  return existsSync(found.state) && resolve(kubeconfigPath()) === found.kubeconfig ? found : undefined;
 }
 
 export function kubeConfig(): KubeConfig {

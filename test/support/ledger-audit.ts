@@ -5,6 +5,7 @@
  * checks that history for what a budget promises: never more counted against a window
  * than its limit, and no call billed twice or billed without a reservation.
  */
+import { expect } from 'vitest';
 import { formatUsd } from '../../src/api/money.ts';
 import { LEDGER_DATA_KEY, LEDGER_LABEL, ledgerName, type LedgerConfigMap } from '../../src/gateway/ledger-store.ts';
 import { parseLedger, windowUsage, type LedgerState, type Limits } from '../../src/gateway/ledger.ts';
@@ -150,4 +151,20 @@ export async function waitForSettled(factory: TestFactory, ledgers: LedgerWatch,
     const stored = await factory.client.getOptional<LedgerConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: factory.namespace, name: ledgerName(name) });
     throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(seen)}; stored ${stored?.metadata.resourceVersion}: ${stored?.data?.[LEDGER_DATA_KEY]}`);
   }
+}
+
+/**
+ * Waits for each Startup's ledger to settle and checks its every version (`auditLedger`),
+ * with no version skipped; returns the calls billed in all, to hold against what the
+ * provider answered.
+ */
+export async function expectLedgersHeld(factory: TestFactory, ledgers: LedgerWatch, names: readonly string[], limits: Limits): Promise<number> {
+  let billed = 0;
+  for (const name of names) {
+    const { ledger } = await waitForSettled(factory, ledgers, name, 90_000);
+    expect(auditLedger(ledgers.history(name), limits), name).toEqual([]);
+    billed += ledger.totals.calls;
+  }
+  expect(ledgers.gaps).toBe(0);
+  return billed;
 }

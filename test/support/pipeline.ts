@@ -1,11 +1,13 @@
 /** Providers and waits for tests that run pipelines through a test factory's operator. */
 import { stringify } from 'yaml';
+import { expect } from 'vitest';
 import type { Startup } from '../../src/api/index.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
 import { TOKEN_KEY_SECRET, mintToken, type AttemptClaims } from '../../src/pipeline/token.ts';
 import { AiFixture } from './ai-fixture/server.ts';
 import { uniqueName, waitFor } from './cluster.ts';
 import { apply, type TestFactory } from './factory.ts';
+import { pipelineProblems } from './pipeline-audit.ts';
 
 const RUN_LABEL = 'test.startupfactory.dev/run';
 
@@ -104,4 +106,20 @@ export async function suspendedAttemptJob(factory: TestFactory, startup: Startup
 export async function operatorToken(factory: TestFactory, claims: AttemptClaims): Promise<string> {
   const key = await factory.client.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: factory.namespace, name: TOKEN_KEY_SECRET });
   return mintToken(Buffer.from(key.data.key!, 'base64'), claims);
+}
+
+/**
+ * Waits for the Startups' pipelines to end, and checks that nothing was lost on the way:
+ * each Succeeded, with an output for every one of its tasks and no two attempts of a task
+ * at once (`pipelineProblems`).
+ */
+export async function expectPipelinesComplete(factory: TestFactory, names: readonly string[], timeoutMs: number): Promise<Startup[]> {
+  const done: Startup[] = [];
+  for (const name of names) {
+    const startup = await waitForPhase(factory, name, ['Succeeded', 'Failed'], timeoutMs);
+    expect(startup.status?.phase, JSON.stringify(startup.status?.tasks?.filter((t) => t.phase !== 'Succeeded'))).toBe('Succeeded');
+    expect(await pipelineProblems(factory.client, startup), name).toEqual([]);
+    done.push(startup);
+  }
+  return done;
 }

@@ -155,6 +155,11 @@ describe('RBAC', () => {
     expect(grants.get('authentication.k8s.io/tokenreviews')).toEqual(['create']);
     expect(grants.get('authorization.k8s.io/subjectaccessreviews')).toEqual(['create']);
     expect(grants.get('coordination.k8s.io/leases')?.sort()).toEqual(['create', 'get', 'update']);
+    // Its own Deployment only, read for the uid its Lease and signing key are owned by.
+    expect(rulesOf('Role').filter((r) => r.resources?.includes('deployments'))).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [find<Manifest>('Deployment').metadata.name], verbs: ['get'] },
+    ]);
+    expect(grants.get('apps/deployments')).toEqual(['get']);
     expect(grants.get('startupfactory.dev/startups/finalizers')).toEqual(['update']);
     // Objects garbage collection removes with their Startup are never deleted by the operator.
     for (const resource of ['/namespaces', '/resourcequotas', '/limitranges', '/serviceaccounts', 'networking.k8s.io/networkpolicies']) {
@@ -251,6 +256,18 @@ describe('Deployment', () => {
     expect(env('SF_GATEWAY_URL')).toBe(`http://${gateway.metadata.name}.${namespace}.svc:8081`);
     expect(env('SF_LABEL_LEADER_POD')).toBe('true');
     expect(env('SF_TASK_IMAGE')).toMatch(/^startup-factory:/);
+    // What the operator makes for itself in its namespace goes with the Deployment.
+    expect(env('SF_OWNER_DEPLOYMENT')).toBe(deployment().metadata.name);
+  });
+
+  it('can serve the gateway on a node port, for task pods that reach nodes but not ClusterIPs', async () => {
+    const res = await helmTemplate(release, namespace, ['--set', 'service.gateway.type=NodePort', '--set', 'service.gateway.nodePort=31081']);
+    expect(res.code, res.stderr).toBe(0);
+    const gateway = parseManifests(res.stdout).find((m) => m.kind === 'Service' && m.metadata.name.endsWith('-gateway')) as Manifest & { spec: { type: string; ports: { nodePort?: number }[] } };
+    expect(gateway.spec.type).toBe('NodePort');
+    expect(gateway.spec.ports.map((p) => p.nodePort)).toEqual([31081]);
+    // ClusterIP unless asked.
+    expect(manifests.find((m) => m.kind === 'Service' && m.metadata.name.endsWith('-gateway'))).toMatchObject({ spec: { type: 'ClusterIP' } });
   });
 });
 

@@ -6,50 +6,21 @@
  * "forbidden" in the operator's log; one too many, as a `kubectl auth can-i` that says yes.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paths } from '../../../cluster/paths.ts';
 import { helm, kubectl, uniqueName, waitFor, waitForGone, waitForObject } from '../../support/cluster.ts';
+import { RUN_LABEL } from '../../support/factory.ts';
 import { chartPath, parseManifests } from './render.ts';
+import { LEASE_NAME, NODE_PORTS, installChart, operatorPods, podLog, type Release } from './release.ts';
 
-const RUN_LABEL = 'test.startupfactory.dev/run';
 const namespace = uniqueName('sf-install');
-const release = uniqueName('sf');
-const fullname = `${release}-startup-factory`;
 const run = uniqueName('run');
 const template = uniqueName('tpl');
 const startup = uniqueName('su');
+let release: Release;
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
-type Pod = { metadata: { name: string; labels?: Record<string, string> }; spec: { serviceAccountName: string }; status: { phase: string } };
-
-/** A port nothing listens on: the pod runner runs every pod on the host's network. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function operatorPods(): Promise<Pod[]> {
-  const res = await kubectl(['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
-  expect(res.code, res.stderr).toBe(0);
-  return (JSON.parse(res.stdout) as { items: Pod[] }).items;
-}
-
-/** The pod's log: the pod runner keeps it in a file; a cluster with kubelets serves it. */
-async function podLog(pod: string): Promise<string> {
-  const file = await readFile(join(paths.logs, `${namespace}_${pod}.log`), 'utf8').catch(() => undefined);
-  if (file !== undefined) return file;
-  const res = await kubectl(['logs', '-n', namespace, pod]);
-  expect(res.code, res.stderr).toBe(0);
-  return res.stdout;
-}
 
 /** The data of the Startup's database Secret, as the test's admin sees it. */
 async function databaseSecret(): Promise<Record<string, string>> {
@@ -57,10 +28,6 @@ async function databaseSecret(): Promise<Record<string, string>> {
   if (res.code !== 0) throw new Error(res.stderr);
   return JSON.parse(res.stdout) as Record<string, string>;
 }
-
-let metricsPort: number;
-let gatewayPort: number;
-let dashboardPort: number;
 
 const conditionOf = (obj: { status?: { conditions?: Condition[] } }, type: string) => obj.status?.conditions?.find((c) => c.type === type);
 
@@ -70,39 +37,29 @@ beforeAll(async () => {
   const builtin = parseManifests(await readFile(join(chartPath, 'files', 'builtin-templates', 'reactnext.yaml'), 'utf8'))[0]!;
   const created = await kubectl(['create', '-f', '-'], { input: stringify({ ...builtin, metadata: { name: template } }) });
   expect(created.code, created.stderr).toBe(0);
-  [metricsPort, gatewayPort, dashboardPort] = [await freePort(), await freePort(), await freePort()];
-  const res = await helm([
-    'install', release, chartPath, '--namespace', namespace, '--skip-crds', '--wait', '--timeout', '120s',
-    // One replica: replicas of one Deployment would share the host's ports under the pod runner.
-    '--set', 'replicaCount=1',
-    '--set', `ports.metrics=${metricsPort}`, '--set', `ports.gateway=${gatewayPort}`, '--set', `ports.dashboard=${dashboardPort}`,
-    // Pods here share the host's loopback and no cluster DNS resolves the gateway Service: point task Jobs at it directly.
-    '--set', `operator.pipeline.gatewayUrl=http://127.0.0.1:${gatewayPort}`,
-    // Manage only this test's Startups, from a node port range no other test uses.
-    '--set', `operator.startupSelector=${RUN_LABEL}=${run}`, '--set', 'operator.nodePortRange=32700-32749',
-    '--set', 'builtinTemplates.enabled=false',
-  ]);
-  expect(res.code, res.stderr).toBe(0);
+  // The chart's defaults but for what the shared cluster needs (release.ts): two replicas.
+  release = await installChart({ namespace, run, nodePorts: NODE_PORTS.install });
 });
 
 describe('helm install', () => {
-  it('runs the operator under the chart ServiceAccount, and it takes the leader Lease', async () => {
-    const [pod] = await operatorPods();
-    expect(pod?.spec.serviceAccountName).toBe(fullname);
-    expect(pod?.status.phase).toBe('Running');
+  it('runs two replicas under the chart ServiceAccount, each on an address of its own, and one takes the leader Lease', async () => {
+    const pods = await operatorPods(release);
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) expect(pod).toMatchObject({ spec: { serviceAccountName: release.fullname }, status: { phase: 'Running' } });
+    expect(new Set(pods.map((p) => p.status.podIP)).size).toBe(2);
     // POD_NAME reaches the operator through the downward API and becomes its identity.
     await waitForObject<{ spec: { holderIdentity?: string } }>(
-      ['lease', 'startup-factory-leader', '-n', namespace], (lease) => lease.spec.holderIdentity === pod!.metadata.name, 'the operator to lead',
+      ['lease', LEASE_NAME, '-n', namespace], (lease) => pods.some((p) => lease.spec.holderIdentity === p.metadata.name), 'an operator to lead',
     );
   });
 
   it('labels the leading pod, which the gateway Service selects', async () => {
-    await waitFor('the leader label', async () => (await operatorPods()).some((p) => p.metadata.labels?.['startupfactory.dev/leader'] === 'true'), 30_000);
+    await waitFor('the leader label', async () => (await operatorPods(release)).some((p) => p.metadata.labels?.['startupfactory.dev/leader'] === 'true'), 30_000);
   });
 
   it('may read Secrets only by name in its own namespace, and only create them elsewhere', async () => {
     const can = async (verb: string, where: string[]) => {
-      const res = await kubectl(['auth', 'can-i', verb, 'secrets', ...where, '--as', `system:serviceaccount:${namespace}:${fullname}`]);
+      const res = await kubectl(['auth', 'can-i', verb, 'secrets', ...where, '--as', release.serviceAccount]);
       expect(res.stdout.trim(), `${verb} secrets ${where.join(' ')}: ${res.stderr}`).toMatch(/^(yes|no)$/);
       return res.stdout.trim();
     };
@@ -175,9 +132,12 @@ describe('helm install', () => {
   it('serves the dashboard under the chart RBAC: it reviews tokens and reads what a Startup\'s page shows', async () => {
     expect((await kubectl(['create', 'serviceaccount', 'stranger', '-n', namespace])).code).toBe(0);
     const token = async (sa: string) => (await kubectl(['create', 'token', sa, '-n', namespace])).stdout.trim();
-    const page = (t: string) => fetch(`http://127.0.0.1:${dashboardPort}/api/startups/${startup}`, { headers: { authorization: `Bearer ${t}` } });
+    // Any replica serves it, the standby too: ask them all.
+    const addresses = (await operatorPods(release)).map((p) => p.status.podIP);
+    const page = (t: string, address = addresses[0]) => fetch(`http://${address}:${release.ports.dashboard}/api/startups/${startup}`, { headers: { authorization: `Bearer ${t}` } });
     // The operator's own ServiceAccount may list Startups; a fresh one may not.
-    const allowed = await page(await token(fullname));
+    for (const address of addresses.slice(1)) expect((await page(await token(release.fullname), address)).status).toBe(200);
+    const allowed = await page(await token(release.fullname));
     expect(allowed.status).toBe(200);
     const details = await allowed.json() as { problems: string[]; events: unknown[]; objects: { kind: string }[] };
     expect(details.problems).toEqual([]);
@@ -187,7 +147,7 @@ describe('helm install', () => {
   });
 
   it('never hits an RBAC denial', async () => {
-    for (const pod of await operatorPods()) expect(await podLog(pod.metadata.name)).not.toMatch(/forbidden/i);
+    for (const pod of await operatorPods(release)) expect(await podLog(namespace, pod.metadata.name)).not.toMatch(/forbidden/i);
   });
 
   it('removes everything of a deleted Startup', async () => {
@@ -199,7 +159,7 @@ describe('helm install', () => {
 
 afterAll(async () => {
   await kubectl(['delete', 'startup,aiprovider', '-l', `${RUN_LABEL}=${run}`, '--ignore-not-found', '--wait=false']);
-  await helm(['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s']);
+  if (release) await helm(['uninstall', release.name, '--namespace', namespace, '--wait', '--timeout', '60s']);
   await kubectl(['delete', 'startuptemplate', template, '--ignore-not-found', '--wait=false']);
   await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
 });

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paths } from '../../../cluster/paths.ts';
-import { isLocalCluster, kubectl, uniqueName, waitFor, waitForGone, waitForObject } from '../../support/cluster.ts';
+import { kubectl, localClusterPaths, uniqueName, waitFor, waitForGone, waitForObject } from '../../support/cluster.ts';
 
+const local = localClusterPaths();
 let ns = '';
 
 async function apply(manifest: object): Promise<void> {
@@ -36,11 +36,11 @@ async function podsOf(jobName: string): Promise<any[]> {
 }
 
 function podLog(pod: string): string {
-  return readFileSync(join(paths.logs, `${ns}_${pod}.log`), 'utf8');
+  return readFileSync(join(local!.logs, `${ns}_${pod}.log`), 'utf8');
 }
 
 // These exercise the local pod runner: against a foreign cluster (KUBECONFIG) there is none.
-describe.runIf(isLocalCluster())('the local pod runner', () => {
+describe.runIf(local)('the local pod runner', () => {
   beforeAll(async () => {
     ns = uniqueName('runner');
     expect((await kubectl(['create', 'namespace', ns])).code).toBe(0);
@@ -87,6 +87,25 @@ describe.runIf(isLocalCluster())('the local pod runner', () => {
     expect(existsSync(kubeconfig)).toBe(true);
     const whoami = await kubectl(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
     expect(whoami.stdout).toBe(`system:serviceaccount:${ns}:default`);
+  });
+
+  it('gives each pod a loopback address of its own, in its status and its downward API, for the CLI to listen on', async () => {
+    await apply(job('addresses', {
+      args: ['debug', 'env', 'POD_IP', 'HOST_IP', 'SF_BIND_ADDRESS'],
+      container: { env: [
+        { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+      ] },
+    }));
+    const twin = job('addresses-twin', { args: ['debug', 'env', 'POD_IP'], container: { env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] } });
+    await apply(twin);
+    for (const name of ['addresses', 'addresses-twin']) await waitForObject(['job', name, '-n', ns], jobCondition('Complete'), `Job ${name} to complete`);
+    const [pod] = await podsOf('addresses');
+    const [other] = await podsOf('addresses-twin');
+    expect(pod.status.podIP).toMatch(/^127\.(?!0\.)\d+\.\d+\.\d+$/);
+    expect(pod.status.hostIP).toBe('127.0.0.1');
+    expect(other.status.podIP).not.toBe(pod.status.podIP);
+    expect(podLog(pod.metadata.name)).toContain(`POD_IP=${pod.status.podIP}\nHOST_IP=127.0.0.1\nSF_BIND_ADDRESS=${pod.status.podIP}\n`);
   });
 
   it('retries a failing pod per backoffLimit, then fails the Job with the exit code and message', async () => {
@@ -137,7 +156,7 @@ describe.runIf(isLocalCluster())('the local pod runner', () => {
     const pods = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app=server', '-o', 'json'])).stdout).items;
     expect(pods).toHaveLength(1);
     const pod = pods[0].metadata.name;
-    const scratch = join(paths.pods, `${ns}_${pod}_${pods[0].metadata.uid}`);
+    const scratch = join(local!.pods, `${ns}_${pod}_${pods[0].metadata.uid}`);
     const pids = readFileSync(join(scratch, 'pids'), 'utf8').trim().split('\n').map(Number);
     expect((await kubectl(['delete', 'pod', pod, '-n', ns, '--wait=true', '--timeout=60s'])).code).toBe(0);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();

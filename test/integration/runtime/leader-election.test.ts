@@ -84,6 +84,25 @@ describe('LeaderElector on a real Lease', () => {
     await a.stop();
   });
 
+  it('takes a Lease its holder stopped renewing at its expiry, not a retry period after it', async () => {
+    // A holder that died: its Lease is never renewed again. The challenger's retries come
+    // every 3 s (up to 3.6 s with jitter), and the Lease expires 4 s after the challenger
+    // first saw it: waiting for the next retry would take it at 6 s at the earliest.
+    const timings = { leaseDurationMs: 4000, renewDeadlineMs: 3500, retryPeriodMs: 3000 };
+    const lease = uniqueName('lease');
+    await client.create<Lease>({
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lease, namespace: ns.name },
+      spec: { holderIdentity: 'dead-leader', leaseDurationSeconds: 4 },
+    });
+    const started = Date.now();
+    const b = candidate('successor', lease, undefined, timings);
+    await eventually(() => b.state.leading, 10_000, 'the successor to take over');
+    const tookMs = b.state.started - started;
+    expect(tookMs, 'it took the Lease before it had expired').toBeGreaterThanOrEqual(4000);
+    expect(tookMs).toBeLessThan(5500);
+    await b.stop();
+  });
+
   it('a partitioned leader steps down before its Lease expires, and only then does another take over', async () => {
     const lease = uniqueName('lease');
     const timings = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };

@@ -40,6 +40,34 @@ describe('Manager', () => {
     expect(leaseObj.spec.holderIdentity ?? '').toBe('');
   });
 
+  it('on stop keeps reconciling while leader-only work drains (the gateway\'s calls in flight), then stops the controllers and releases the Lease', async () => {
+    const lease = uniqueName('mgr-lease');
+    const config = parseOperatorConfig(['--namespace', ns.name, '--lease-name', lease, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1', '--identity', 'draining'], {});
+    const manager = new Manager({ config, kubeConfig: kubeConfig(), logger, shutdownDeadlineMs: 10_000 });
+    let reconciles = 0;
+    const controller = manager.controller({ name: 'ticker', reconcile: async () => { reconciles++; return { requeueAfter: 50 }; } });
+    controller.enqueue('tick');
+    const drain = { from: 0, reconciles: 0 };
+    manager.leaderRunnable({
+      name: 'slow-drain', start: () => undefined,
+      stop: async () => {
+        drain.from = reconciles;
+        await new Promise((r) => setTimeout(r, 1500));
+        drain.reconciles = reconciles - drain.from;
+      },
+    });
+    const stop = new AbortController();
+    const running = manager.runUntil(stop.signal);
+    await eventually(() => reconciles > 0, 10_000, 'the controller to run as leader');
+    stop.abort();
+    expect(await running).toBe(0);
+    // A reconcile every 50 ms or so all through the 1.5 s drain, none after it.
+    expect(drain.reconciles).toBeGreaterThan(5);
+    expect(reconciles - drain.from - drain.reconciles).toBeLessThanOrEqual(1);
+    const held = await client.get<KubeObject & { spec: { holderIdentity?: string } }>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: lease });
+    expect(held.spec.holderIdentity ?? '').toBe('');
+  });
+
   it('stops its controllers and ends with exit code 1 when another holder takes the Lease', async () => {
     const lease = uniqueName('mgr-lease');
     const config = parseOperatorConfig(['--namespace', ns.name, '--lease-name', lease, '--metrics-port', '0', '--dashboard-port', '0', '--bind-address', '127.0.0.1', '--identity', 'victim'], {});
