@@ -58,8 +58,12 @@ describe('suspend and resume', () => {
     const waiting = running.filter((t) => t.phase !== 'Running' && t.phase !== 'Succeeded').map((t) => t.name);
     expect(waiting.length).toBeGreaterThan(0);
     expect((await kubectl(['patch', 'startup', name, '--type=merge', '-p', '{"spec":{"suspend":true}}'])).code).toBe(0);
-    const suspended = await waitForPhase(factory, name, ['Suspended'], 30_000);
-    expect(condition(suspended, 'PipelineSucceeded')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    // The phase is the provisioning writer's reading of the spec, the condition the pipeline's
+    // acknowledgement: two writers, so each is waited for, not read at the moment of the other.
+    await waitForPhase(factory, name, ['Suspended'], 30_000);
+    await waitFor('the pipeline to acknowledge the suspension', async () =>
+      condition(await factory.get(name), 'PipelineSucceeded')?.reason === 'Suspended', 30_000);
+    expect(condition(await factory.get(name), 'PipelineSucceeded')).toMatchObject({ status: 'False', reason: 'Suspended' });
     // At least one Job was running: an empty list would make "every one suspended" true of nothing.
     const paused = await waitFor('every unfinished Job suspended', async () => {
       const unfinished = (await jobs()).filter(active);

@@ -86,20 +86,21 @@ describe('LeaderElector on a real Lease', () => {
 
   it('takes a Lease its holder stopped renewing at its expiry, not a retry period after it', async () => {
     // A holder that died: its Lease is never renewed again. The challenger's retries come
-    // every 3 s (up to 3.6 s with jitter), and the Lease expires 4 s after the challenger
-    // first saw it: waiting for the next retry would take it at 6 s at the earliest.
-    const timings = { leaseDurationMs: 4000, renewDeadlineMs: 3500, retryPeriodMs: 3000 };
+    // every 8 s (up to 9.6 s with jitter), and the Lease expires 10 s after the challenger
+    // first saw it: waiting for the next retry would take it at 16 s at the earliest. The
+    // margin between is wide because a loaded CI machine delays each request by seconds.
+    const timings = { leaseDurationMs: 10_000, renewDeadlineMs: 9000, retryPeriodMs: 8000 };
     const lease = uniqueName('lease');
     await client.create<Lease>({
       apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lease, namespace: ns.name },
-      spec: { holderIdentity: 'dead-leader', leaseDurationSeconds: 4 },
+      spec: { holderIdentity: 'dead-leader', leaseDurationSeconds: 10 },
     });
     const started = Date.now();
     const b = candidate('successor', lease, undefined, timings);
-    await eventually(() => b.state.leading, 10_000, 'the successor to take over');
+    await eventually(() => b.state.leading, 20_000, 'the successor to take over');
     const tookMs = b.state.started - started;
-    expect(tookMs, 'it took the Lease before it had expired').toBeGreaterThanOrEqual(4000);
-    expect(tookMs).toBeLessThan(5500);
+    expect(tookMs, 'it took the Lease before it had expired').toBeGreaterThanOrEqual(10_000);
+    expect(tookMs, 'it waited for a retry after the expiry').toBeLessThan(15_000);
     await b.stop();
   });
 
