@@ -6,6 +6,7 @@ export class GatewayMetrics {
   readonly tokens: Counter<'provider' | 'direction'>;
   readonly cost: Counter<'provider'>;
   readonly duration: Histogram<'route' | 'code'>;
+  readonly overhead: Histogram<'provider'>;
   readonly refusals: Counter<'kind'>;
   readonly cacheLookups: Counter<'provider' | 'result'>;
   readonly cachedTokens: Counter<'provider' | 'direction'>;
@@ -36,6 +37,13 @@ export class GatewayMetrics {
       help: 'Gateway requests from arrival to the last byte, by route and status code.',
       labelNames: ['route', 'code'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.overhead = new Histogram({
+      name: 'startup_factory_gateway_overhead_seconds',
+      help: 'What the gateway adds to a model call before sending it upstream: authenticating the task, reading and checking the body, the cache lookup and the worst case on record (a wait for a place under the provider\'s maxConcurrency not counted; calls answered from the cache or refused not observed), by provider.',
+      labelNames: ['provider'],
+      buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers,
     });
     this.refusals = new Counter({

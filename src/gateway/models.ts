@@ -92,7 +92,8 @@ export class ModelProxy {
     await Promise.all(pools.map((p) => p.agent.close()));
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, attempt: Attempt, provider: ProviderView, format: WireFormat): Promise<void> {
+  /** `arrived`: when the request reached the gateway (performance.now()), from which its overhead is measured. */
+  async handle(req: IncomingMessage, res: ServerResponse, attempt: Attempt, provider: ProviderView, format: WireFormat, arrived = performance.now()): Promise<void> {
     const d = this.#d;
     let raw: Buffer;
     let call: PreparedCall;
@@ -152,6 +153,7 @@ export class ModelProxy {
     let relay: Relay;
     let release: (() => void) | undefined;
     let sent = 0;
+    d.metrics.overhead.observe({ provider: provider.name }, (performance.now() - arrived) / 1000);
     try {
       release = await this.#slot(provider.name).acquire(provider.spec.maxConcurrency, abort.signal);
       sent = performance.now();

@@ -124,7 +124,7 @@ export class Gateway {
       res.once('finish', () => { if (this.#stopping) req.socket.end(); });
       const started = performance.now();
       const route = routeOf(req.url ?? '/');
-      this.#route(req, res).catch((err: unknown) => {
+      this.#route(req, res, started).catch((err: unknown) => {
         this.#o.logger.error({ err, route }, 'gateway request failed');
         if (!res.headersSent) sendGatewayError(res, 'openai', 500, 'unavailable', 'internal gateway error');
         else res.destroy();
@@ -175,7 +175,7 @@ export class Gateway {
     await this.#o.ledger.stop(Math.min(deadlineMs, 5_000));
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #route(req: IncomingMessage, res: ServerResponse, arrived: number): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     const format: WireFormat = path.endsWith('/messages') ? 'anthropic' : 'openai';
     const attempt = await resolveAttempt(bearer(req), this.#o.keyring, this.#o.caches, this.#o.client);
@@ -191,7 +191,7 @@ export class Gateway {
       if (wireFormatOf(provider.spec) !== format) {
         return sendGatewayError(res, format, 400, 'provider-not-allowed', `provider ${name} (type ${provider.spec.type}) does not speak the ${format} format`);
       }
-      return this.#proxy.handle(req, res, attempt, provider, format);
+      return this.#proxy.handle(req, res, attempt, provider, format, arrived);
     }
     sendGatewayError(res, format, 404, 'not-found', `no route ${req.method} ${path}`);
   }

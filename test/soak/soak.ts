@@ -6,11 +6,14 @@
  * exits non-zero when a promise broke.
  *
  * --suite churn (default), --minutes 60, --every 20: a steady churn: a Startup applied every
- *   `every` seconds, each deleted once Succeeded. Every 10 s the operator's RSS and heap,
- *   its informers' health and its start time (from its /metrics). Holds when the heap is
- *   flat (the lowest heap of the last fifth of the run, what a collection left, within 20%
- *   of the second fifth's, once the caches are warm), no informer was ever unhealthy, the operator never restarted,
- *   and the run ends as it began: no Startup, namespace or ledger of its own left.
+ *   `every` seconds, each deleted once Succeeded. Every 10 s the operator's RSS, its
+ *   informers' health and its start time (from its /metrics) and its live heap (after a
+ *   full collection forced through the inspector). Holds when the heap is flat (the median
+ *   live heap of the last fifth of the run within 20% of the second fifth's, once the
+ *   caches are warm), no informer was ever unhealthy, the operator never restarted, and the
+ *   run ends as it began: no Startup, namespace or ledger of its own left. Heap snapshots at
+ *   the end of the second fifth and of the churn are left in the logs folder, and what grew
+ *   between them, by constructor, is printed.
  * --suite crash, --startups 50, --kills 20: SIGKILL at random moments (2 to 8 s apart)
  *   while the Startups provision and run their pipelines, then: all converge to Succeeded
  *   (the time after the last kill is printed), no two attempts of a task overlap, every
@@ -30,6 +33,8 @@ import { validOutput } from '../support/ai-fixture/replies.ts';
 import { LedgerWatch, auditLedger } from '../support/ledger-audit.ts';
 import { pipelineProblems } from '../support/pipeline-audit.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
+import { Inspector } from '../support/inspector.ts';
+import { census, growth } from '../support/heap-summary.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,6 +55,7 @@ const provider = `${run}-mock`;
 const mock = new AiFixture({ apiKey: 'sk-soak', reply: validOutput, latencyMs: Number(args.latency) });
 await mock.start();
 const metricsPort = await freePort();
+const inspectPort = await freePort();
 const problems: string[] = [];
 
 await applyAll(client, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
@@ -70,6 +76,8 @@ const operator = new OperatorProcess({
   ],
   gatewayPort: await freePort(),
   logFile: join(paths.logs, `soak-${run}-operator.log`),
+  // The churn forces collections through the inspector, so that the heap it samples is the live set.
+  nodeArgs: args.suite === 'churn' ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
 });
 
 const manifest = (name: string) => ({
@@ -164,7 +172,12 @@ async function churn(): Promise<Record<string, unknown>> {
   const until = performance.now() + Number(args.minutes) * 60_000;
   const every = Number(args.every) * 1000;
   await operator.start();
-  const samples: Awaited<ReturnType<typeof scrape>>[] = [];
+  const inspector = await Inspector.connect(inspectPort);
+  const sample = async () => ({ ...await scrape(), heapMiB: await inspector.liveHeap() / 2 ** 20 });
+  const expected = Math.max(5, Math.floor(Number(args.minutes) * 6));
+  const fifth = Math.floor(expected / 5);
+  const snapshots = { warm: join(paths.logs, `soak-${run}-warm.heapsnapshot`), end: join(paths.logs, `soak-${run}-end.heapsnapshot`) };
+  const samples: Awaited<ReturnType<typeof sample>>[] = [];
   const names: string[] = [];
   let deleted = 0;
   let nextApply = performance.now();
@@ -177,8 +190,9 @@ async function churn(): Promise<Record<string, unknown>> {
       nextApply += every;
     }
     if (performance.now() >= nextSample) {
-      const s = await scrape();
+      const s = await sample();
       samples.push(s);
+      if (samples.length === 2 * fifth) await inspector.snapshot(snapshots.warm);
       for (const u of s.unhealthy) problems.push(`at ${fmtS(performance.now() - (until - Number(args.minutes) * 60_000))}: informer unhealthy ${u}`);
       nextSample += 10_000;
     }
@@ -191,10 +205,12 @@ async function churn(): Promise<Record<string, unknown>> {
     }
     await sleep(1000);
   }
+  await inspector.snapshot(snapshots.end);
   // The last ones finish, then everything goes.
   for (let left = await listStartups(); left.some((s) => s.status?.phase !== 'Succeeded' && s.status?.phase !== 'Failed'); left = await listStartups()) await sleep(1000);
   const drained = await deleteAll((await listStartups()).map((s) => s.metadata.name));
-  const final = await scrape();
+  const final = await sample();
+  inspector.close();
   await operator.stop();
   const leftover = {
     startups: (await listStartups()).length,
@@ -203,16 +219,17 @@ async function churn(): Promise<Record<string, unknown>> {
   };
   if (leftover.startups + leftover.namespaces + leftover.ledgers > 0) problems.push(`left behind: ${JSON.stringify(leftover)}`);
   if (samples.some((s) => s.startedAt !== samples[0]!.startedAt) || final.startedAt !== samples[0]!.startedAt) problems.push('the operator restarted');
-  const fifth = Math.max(1, Math.floor(samples.length / 5));
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  // The heap in use climbs between collections: its lowest in a stretch is what the last one left, the live set.
-  const warm = Math.min(...samples.slice(fifth, 2 * fifth).map((s) => s.heapMiB));
-  const end = Math.min(...samples.slice(-fifth).map((s) => s.heapMiB));
-  if (end > warm * 1.2) problems.push(`the heap grew: at least ${warm.toFixed(1)} MiB in the second fifth, ${end.toFixed(1)} MiB in the last`);
+  const warm = median(samples.slice(fifth, 2 * fifth).map((s) => s.heapMiB));
+  const end = median(samples.slice(-fifth).map((s) => s.heapMiB));
+  if (end > warm * 1.2) problems.push(`the live heap grew: ${warm.toFixed(1)} MiB in the second fifth, ${end.toFixed(1)} MiB in the last`);
+  const grew = growth(census(snapshots.warm), census(snapshots.end));
   console.log(`churn: ${args.minutes} min, a Startup every ${args.every} s: ${names.length} applied, ${deleted} deleted as they finished, ${mock.requests.length} model calls`);
-  console.log(`  heap after collections ${warm.toFixed(1)} MiB (second fifth) -> ${end.toFixed(1)} MiB (last fifth); RSS ${median(samples.map((s) => s.rssMiB)).toFixed(0)} MiB median, ${Math.max(...samples.map((s) => s.rssMiB)).toFixed(0)} max`);
+  console.log(`  live heap ${samples[0]!.heapMiB.toFixed(1)} MiB at the start, median ${warm.toFixed(1)} MiB in the second fifth -> ${end.toFixed(1)} MiB in the last, ${final.heapMiB.toFixed(1)} MiB once all were deleted; RSS ${median(samples.map((s) => s.rssMiB)).toFixed(0)} MiB median, ${Math.max(...samples.map((s) => s.rssMiB)).toFixed(0)} max`);
+  console.log(`  grew most from the second fifth to the end (${snapshots.warm}, ${snapshots.end}):`);
+  for (const g of grew) console.log(`    ${(g.bytes / 1024).toFixed(0).padStart(8)} KiB ${String(g.count).padStart(8)} objects  ${g.name}`);
   console.log(`  ${samples.length} samples, ${samples.filter((s) => s.unhealthy.length > 0).length} with an unhealthy informer; left at the end ${JSON.stringify(leftover)}; last ones deleted in ${fmtS(drained)}`);
-  return { suite: 'churn', minutes: Number(args.minutes), applied: names.length, calls: mock.requests.length, heapWarmMiB: Number(warm.toFixed(1)), heapEndMiB: Number(end.toFixed(1)), rssMaxMiB: Math.round(Math.max(...samples.map((s) => s.rssMiB))), leftover };
+  return { suite: 'churn', minutes: Number(args.minutes), applied: names.length, calls: mock.requests.length, heapWarmMiB: Number(warm.toFixed(1)), heapEndMiB: Number(end.toFixed(1)), heapDrainedMiB: Number(final.heapMiB.toFixed(1)), rssMaxMiB: Math.round(Math.max(...samples.map((s) => s.rssMiB))), leftover };
 }
 
 try {

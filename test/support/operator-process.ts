@@ -15,12 +15,15 @@ export class OperatorProcess {
   readonly logFile: string;
   readonly #flags: string[];
   readonly #gatewayPort: number;
+  readonly #nodeArgs: string[];
   #child: ChildProcess | undefined;
   #log: WriteStream;
   kills = 0;
 
-  constructor(o: { flags: string[]; gatewayPort: number; logFile: string }) {
+  /** `nodeArgs` go to Node itself, before the CLI (e.g. `--inspect=127.0.0.1:9229`). */
+  constructor(o: { flags: string[]; gatewayPort: number; logFile: string; nodeArgs?: string[] }) {
     this.#flags = o.flags;
+    this.#nodeArgs = o.nodeArgs ?? [];
     this.#gatewayPort = o.gatewayPort;
     this.logFile = o.logFile;
     // The logs folder is made by cluster:up; a run against another cluster (KUBECONFIG) has none.
@@ -30,7 +33,7 @@ export class OperatorProcess {
 
   /** Starts it and resolves once its gateway accepts connections (it leads and runs). */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [CLI, 'operator', ...this.#flags, '--gateway-port', String(this.#gatewayPort)], {
+    const child = spawn(process.execPath, [...this.#nodeArgs, CLI, 'operator', ...this.#flags, '--gateway-port', String(this.#gatewayPort)], {
       env: { ...process.env, KUBECONFIG: kubeconfigPath(), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
