@@ -152,12 +152,17 @@ export class LedgerStore {
     return roll((await this.#entry(startup)).state, this.#o.clock.now());
   }
 
-  /** Charges reservations past their deadline and releases idle spares, in every ledger this process holds. */
-  sweep(): void {
+  /**
+   * Charges reservations past their deadline and releases idle spares, in every ledger this
+   * process holds; all of a Startup's spares when `working` says no more of its calls are
+   * coming (its pipeline is over, suspended or paused), so its budget is whole at once.
+   */
+  sweep(working: (startup: string) => boolean = () => true): void {
     const now = this.#o.clock.now();
     for (const pending of this.#entries.values()) {
       void pending.then((entry) => {
-        if (entry.spares.some((id) => (entry.state.open[id]?.at ?? now) < now - SPARE_IDLE_MS)) entry.queue.push({ kind: 'trim', before: now - SPARE_IDLE_MS });
+        const before = working(entry.startup.name) ? now - SPARE_IDLE_MS : Infinity;
+        if (entry.spares.some((id) => (entry.state.open[id]?.at ?? now) < before)) entry.queue.push({ kind: 'trim', before });
         if (Object.values(entry.state.open).some((r) => r.deadline < now)) entry.queue.push({ kind: 'sweep' });
         if (entry.queue.length > 0) this.#kick(entry);
       }, () => undefined);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_SPARES, SPARE_PREFIX, addSpares, closeOrphans, emptyLedger, exhaustion, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf, windowUsage,
+  MAX_SPARES, SPARE_HEADROOM, SPARE_PREFIX, addSpares, closeOrphans, emptyLedger, exhaustion, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf, windowUsage,
   type LedgerState,
 } from './ledger.ts';
 
@@ -126,13 +126,13 @@ describe('ledger', () => {
       if (!admitted.ok) throw new Error('refused');
       const state = addSpares(admitted.state, req('a', 100), 0, wide, t0, ids);
       expect(sparesOf(state, 'me')).toHaveLength(MAX_SPARES);
-      expect(windowUsage(state)).toEqual({ calls: 1 + MAX_SPARES, costMicros: 0, reservedMicros: 100 * (1 + MAX_SPARES) });
-      // Near the end of a budget: 1000 left of the day, calls of 250: a quarter holds none.
+      expect(windowUsage(state)).toEqual({ calls: 1 + MAX_SPARES, costMicros: 0, reservedMicros: 100 + 100 * SPARE_HEADROOM * MAX_SPARES });
+      // Near the end of a budget: 1000 left of the day, calls of 125, so spares of 250: a quarter holds none.
       const tight = reserved(emptyLedger(t0), 'b', 250);
-      const near = addSpares(tight, req('b', 250), 0, limits, t0, ids);
+      const near = addSpares(tight, req('b', 125), 0, limits, t0, ids);
       expect(near).toBe(tight);
-      expect(addSpares(tight, req('b', 100), 0, limits, t0, ids).exhausted).toBeUndefined();
-      expect(sparesOf(addSpares(tight, req('b', 100), 0, limits, t0, ids), 'me')).toHaveLength(1);
+      expect(addSpares(tight, req('b', 50), 0, limits, t0, ids).exhausted).toBeUndefined();
+      expect(sparesOf(addSpares(tight, req('b', 50), 0, limits, t0, ids), 'me')).toHaveLength(1);
       // Another writer's call in flight: none, so neither can be refused for what the other's spares hold.
       const shared = reserve(admitted.state, req('theirs', 100, 'other'), wide, t0);
       expect(shared.ok && addSpares(shared.state, req('a', 100), 0, wide, t0, ids)).toBe(shared.state);
@@ -142,8 +142,9 @@ describe('ledger', () => {
       const state = addSpares(emptyLedger(t0), req('a', 100), 0, wide, t0, ids);
       const [spare] = sparesOf(state, 'me') as [string];
       expect(spare.startsWith(SPARE_PREFIX)).toBe(true);
-      expect(spareFits(state, spare, req('x', 100), t0)).toBe(true);
-      expect(spareFits(state, spare, req('x', 101), t0)).toBe(false);
+      // Room for a later, larger call: the headroom.
+      expect(spareFits(state, spare, req('x', 100 * SPARE_HEADROOM), t0)).toBe(true);
+      expect(spareFits(state, spare, req('x', 100 * SPARE_HEADROOM + 1), t0)).toBe(false);
       expect(spareFits(state, spare, req('x', 50, 'another'), t0)).toBe(false);
       expect(spareFits(state, spare, req('x', 50), Date.parse('2026-12-01T11:00:00Z'))).toBe(false);
       expect(spareFits(state, spare, { ...req('x', 50), deadline: t0 + 3_600_000 }, t0)).toBe(false);
@@ -155,7 +156,7 @@ describe('ledger', () => {
       state = settle(state, taken, { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 7 }, t0, 'mvp-spec');
       expect(state.tasks['mvp-spec']).toMatchObject({ calls: 1, costMicros: 7 });
       const charged = closeOrphans(state, 'successor', t0);
-      expect(charged).toMatchObject({ costMicros: 107, open: {}, totals: { calls: 2, costMicros: 107 } });
+      expect(charged).toMatchObject({ costMicros: 7 + 100 * SPARE_HEADROOM, open: {}, totals: { calls: 2, costMicros: 7 + 100 * SPARE_HEADROOM } });
       expect(Object.keys(charged.tasks)).toEqual(['mvp-spec']);
       expect(settle(state, idle, { kind: 'released' }, t0)).toMatchObject({ costMicros: 7, open: {} });
       // Cut on a spare larger than its own worst case: charged that worst case, no more.

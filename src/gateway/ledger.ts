@@ -176,16 +176,28 @@ export function settle(state: LedgerState, id: string, outcome: Outcome, now: nu
  * A spare is an ordinary open reservation, so everything that holds for those holds for
  * it: it counts against the windows, a successor charges it in full (it may have been
  * taken by a call whose settlement never landed: that over-charge, at most `MAX_SPARES`
- * worst cases per startup and failover, is the price of never under-charging), and a
- * spare left idle is released by its holder.
+ * spares per startup and failover, is the price of never under-charging), and a spare
+ * left idle, or whose Startup's pipeline is over, is released by its holder.
  */
 export const SPARE_PREFIX = 'spare-';
 export const MAX_SPARES = 4;
-/** A spare not taken for this long is released by its holder; its deadline is this much past its model's, so it outlives that. */
-export const SPARE_IDLE_MS = 10_000;
+/**
+ * A spare not taken for this long is released by its holder; its deadline is this much
+ * past its model's, so it outlives that. Long enough to bridge a pipeline's gaps (a task's
+ * call ends, its output is stored, the next task's pod starts), so that the calls after a
+ * Startup's first go out on spares; short enough that a finished pipeline's budget is
+ * whole again soon.
+ */
+export const SPARE_IDLE_MS = 120_000;
+/**
+ * A spare holds this many times the worst case of the call it is shaped like: a pipeline's
+ * later tasks carry the earlier ones' outputs, so their worst cases grow, and a spare the
+ * size of the first call's would carry none of them.
+ */
+export const SPARE_HEADROOM = 2;
 
 /**
- * Adds spares shaped like `like` (a call just admitted) until its holder has `MAX_SPARES`
+ * Adds spares shaped like `like` (a call just admitted, its worst case times `SPARE_HEADROOM`) until its holder has `MAX_SPARES`
  * untaken or they would hold more than a quarter of what the windows have left, so a
  * budget near its end is spent call by call, as without spares. Never refuses and never
  * marks the budget spent: a spare that does not fit is simply not made.
@@ -199,12 +211,13 @@ export function addSpares(state: LedgerState, like: ReserveRequest, untaken: num
   const used = windowUsage(current);
   const callsLeft = limits.callsPerHour - used.calls;
   const costLeft = limits.costPerDayMicros - used.costMicros - used.reservedMicros;
-  const count = Math.min(MAX_SPARES - untaken, Math.floor(callsLeft / 4), like.costMicros > 0 ? Math.floor(costLeft / 4 / like.costMicros) : MAX_SPARES);
+  const size = like.costMicros * SPARE_HEADROOM;
+  const count = Math.min(MAX_SPARES - untaken, Math.floor(callsLeft / 4), size > 0 ? Math.floor(costLeft / 4 / size) : MAX_SPARES);
   if (count <= 0) return current;
   const open = { ...current.open };
   for (let i = 0; i < count; i++) {
     open[`${SPARE_PREFIX}${ids()}`] = {
-      task: '', holder: like.holder, at: now, hour: current.hour, day: current.day, costMicros: like.costMicros, deadline: like.deadline + SPARE_IDLE_MS,
+      task: '', holder: like.holder, at: now, hour: current.hour, day: current.day, costMicros: size, deadline: like.deadline + SPARE_IDLE_MS,
     };
   }
   return { ...current, open };

@@ -143,7 +143,7 @@ export class Gateway {
     this.#server = server;
     this.#port = (server.address() as AddressInfo).port;
     const sweep = () => {
-      this.#o.ledger.sweep();
+      this.#o.ledger.sweep((name) => this.#o.caches.startups.get(name)?.status?.phase === 'Running');
       this.#sweep = this.#o.clock.setTimeout(sweep, SWEEP_MS);
     };
     this.#sweep = this.#o.clock.setTimeout(sweep, SWEEP_MS);

@@ -93,11 +93,11 @@ const namespacesLeft = async (names: readonly string[]) => {
 };
 
 /** The operator's own figures, from its /metrics. */
-async function scrape(): Promise<{ rssMiB: number; heapMiB: number; unhealthy: string[]; startedAt: number }> {
+async function scrape(): Promise<{ rssMiB: number; heapMiB: number; cacheMiB: number; unhealthy: string[]; startedAt: number }> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const unhealthy = [...text.matchAll(/^startup_factory_informer_healthy\{([^}]*)\} 0$/gm)].map((m) => m[1]!);
-  return { rssMiB: value('process_resident_memory_bytes') / 2 ** 20, heapMiB: value('nodejs_heap_size_used_bytes') / 2 ** 20, unhealthy, startedAt: value('process_start_time_seconds') };
+  return { rssMiB: value('process_resident_memory_bytes') / 2 ** 20, heapMiB: value('nodejs_heap_size_used_bytes') / 2 ** 20, cacheMiB: value('startup_factory_ai_cache_bytes') / 2 ** 20, unhealthy, startedAt: value('process_start_time_seconds') };
 }
 
 /** Deletes the Startups and waits for their namespaces to go: the time it took. */
@@ -226,7 +226,8 @@ async function churn(): Promise<Record<string, unknown>> {
   const grew = growth(census(snapshots.warm), census(snapshots.end));
   console.log(`churn: ${args.minutes} min, a Startup every ${args.every} s: ${names.length} applied, ${deleted} deleted as they finished, ${mock.requests.length} model calls`);
   console.log(`  live heap ${samples[0]!.heapMiB.toFixed(1)} MiB at the start, median ${warm.toFixed(1)} MiB in the second fifth -> ${end.toFixed(1)} MiB in the last, ${final.heapMiB.toFixed(1)} MiB once all were deleted; RSS ${median(samples.map((s) => s.rssMiB)).toFixed(0)} MiB median, ${Math.max(...samples.map((s) => s.rssMiB)).toFixed(0)} max`);
-  console.log(`  grew most from the second fifth to the end (${snapshots.warm}, ${snapshots.end}):`);
+  // The response cache's answers are Buffers, outside the JS heap: "(native)" grows with it, up to --cache-max-bytes.
+  console.log(`  grew most from the second fifth to the end (${snapshots.warm}, ${snapshots.end}); the response cache ${samples[2 * fifth - 1]!.cacheMiB.toFixed(1)} -> ${samples.at(-1)!.cacheMiB.toFixed(1)} MiB meanwhile:`);
   for (const g of grew) console.log(`    ${(g.bytes / 1024).toFixed(0).padStart(8)} KiB ${String(g.count).padStart(8)} objects  ${g.name}`);
   console.log(`  ${samples.length} samples, ${samples.filter((s) => s.unhealthy.length > 0).length} with an unhealthy informer; left at the end ${JSON.stringify(leftover)}; last ones deleted in ${fmtS(drained)}`);
   return { suite: 'churn', minutes: Number(args.minutes), applied: names.length, calls: mock.requests.length, heapWarmMiB: Number(warm.toFixed(1)), heapEndMiB: Number(end.toFixed(1)), heapDrainedMiB: Number(final.heapMiB.toFixed(1)), rssMaxMiB: Math.round(Math.max(...samples.map((s) => s.rssMiB))), leftover };

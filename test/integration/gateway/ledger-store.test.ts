@@ -8,7 +8,7 @@ import type { KubeObject } from '../../../src/kube/client.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
 import { LedgerStore } from '../../../src/gateway/ledger-store.ts';
-import { MAX_SPARES, SPARE_PREFIX } from '../../../src/gateway/ledger.ts';
+import { MAX_SPARES, SPARE_HEADROOM, SPARE_PREFIX } from '../../../src/gateway/ledger.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { kubeConfig, kubectl, uniqueName } from '../../support/cluster.ts';
 
@@ -72,7 +72,10 @@ describe('LedgerStore', () => {
     // Each of the predecessor's reservations charged in full, spares too: one may have carried a call whose settlement never landed.
     expect(state.totals.calls).toBeGreaterThanOrEqual(5);
     expect(state.totals.calls).toBeLessThanOrEqual(5 + MAX_SPARES);
-    expect(state).toMatchObject({ costMicros: state.totals.calls * 1000, totals: { costMicros: state.totals.calls * 1000 } });
+    // Each at what it held: a call's own 1000, a spare (taken or not) its headroom over that.
+    expect(state.costMicros).toBe(state.totals.costMicros);
+    expect(state.costMicros).toBeGreaterThanOrEqual(state.totals.calls * 1000);
+    expect(state.costMicros).toBeLessThanOrEqual(state.totals.calls * 1000 * SPARE_HEADROOM);
     // The old writer settling a call afterwards changes nothing: its reservation was already charged.
     crashed.settle(startup, taken[0]!, { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 1 });
     await crashed.stop(5_000);
@@ -104,6 +107,35 @@ describe('LedgerStore', () => {
     expect(Object.keys(final.open)).toEqual([]);
     expect(final.totals).toMatchObject({ calls: 20, costMicros: 200 });
     expect(final.tasks['market-research']).toMatchObject({ calls: 20, costMicros: 200 });
+  });
+
+  it('gives a Startup\'s spares back at the sweep once no more of its calls are coming, and keeps them while they are', async () => {
+    const startup = await newStartup();
+    const g = store('replica-g');
+    const r = await g.reserve(startup, limits, request('last-call', 100, 'replica-g'));
+    if (!r.ok) throw new Error(r.refusal.message);
+    g.settle(startup, r.id, { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 10 });
+    // Its own view, which follows its writes: another store loading the ledger would charge them as orphans.
+    const spares = async () => Object.keys((await g.snapshot(startup)).open).filter((id) => id.startsWith(SPARE_PREFIX));
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 10_000; !(await check());) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await until('the spares on record', async () => (await spares()).length > 0);
+    // Its pipeline still running: fresh spares stay for the next call.
+    g.sweep(() => true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await spares()).length).toBeGreaterThan(0);
+    // Over: every one goes, long before it would have been idle.
+    g.sweep(() => false);
+    await until('the spares released', async () => (await spares()).length === 0);
+    await g.stop(5_000);
+    // On record as released, not charged: a successor finds nothing to charge.
+    const final = await store('observer-g').snapshot(startup);
+    expect(Object.keys(final.open)).toEqual([]);
+    expect(final.totals).toMatchObject({ calls: 1, costMicros: 10 });
   });
 
   it('counts cache hits on a spent budget, against no window, and keeps them', async () => {
