@@ -38,10 +38,16 @@ export async function resolveAttempt(token: string | undefined, keyring: TokenKe
   if (!job || job.metadata.uid !== claims.uid) {
     job = await client.getOptional<KubeObject>({ apiVersion: 'batch/v1', kind: 'Job', namespace: claims.namespace, name: claims.job });
   }
-  if (!job || job.metadata.uid !== claims.uid) return undefined;
+  if (!job || job.metadata.uid !== claims.uid || job.metadata.namespace !== claims.namespace) return undefined;
+  return attemptOfJob(job, caches);
+}
+
+/** The attempt a Job runs, while it runs: one of a Startup's task Jobs, in its namespace, owned by it. */
+export function attemptOfJob(job: KubeObject, caches: Omit<AttemptCaches, 'jobs'>): Attempt | undefined {
   const view = jobView(job);
   const name = job.metadata.labels?.[STARTUP_LABEL];
-  if (!view || view.state !== 'active' || !name || startupNamespace(name) !== claims.namespace) return undefined;
+  const namespace = job.metadata.namespace ?? '';
+  if (!view || view.state !== 'active' || !name || startupNamespace(name) !== namespace) return undefined;
   const startup = caches.startups.get(name);
   if (!startup || startup.metadata.deletionTimestamp || !job.metadata.ownerReferences?.some((o) => o.uid === startup.metadata.uid)) return undefined;
   const spec = parseStartupSpec(startup.spec);
@@ -49,5 +55,5 @@ export async function resolveAttempt(token: string | undefined, keyring: TokenKe
   const template = caches.templates.get(spec.data.template);
   const task = taskDefinition(pipelineOf(spec.data, template)?.tasks ?? [], view.task);
   if (!task) return undefined;
-  return { startup, spec: spec.data, template, job: view, task, namespace: claims.namespace };
+  return { startup, spec: spec.data, template, job: view, task, namespace };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, STARTUP_LABEL, ownerReference, type StartupRef } from '../provisioning/metadata.ts';
 import { randomUUID } from 'node:crypto';
 import {
-  SPARE_IDLE_MS, addSpares, closeOrphans, emptyLedger, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf,
+  SPARE_HEADROOM, SPARE_IDLE_MS, addSpares, closeOrphans, fitSpare, emptyLedger, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf,
   type LedgerState, type Limits, type Outcome, type Refusal, type ReserveRequest,
 } from './ledger.ts';
 
@@ -25,8 +25,8 @@ type Op =
   | { kind: 'settle'; id: string; outcome: Outcome; task: string | undefined }
   | { kind: 'cacheHit'; task: string }
   | { kind: 'sweep' }
-  /** A spare was taken: make another like the call that took it. */
-  | { kind: 'refill'; like: ReserveRequest; limits: Limits }
+  /** A spare was taken (`took`, shrunk to the worst case of the call that took it), or a call is expected: make spares like it. */
+  | { kind: 'refill'; like: ReserveRequest; limits: Limits; took?: string }
   /** Releases this process's untaken spares made before `before`. */
   | { kind: 'trim'; before: number };
 
@@ -49,6 +49,8 @@ type Entry = {
   handed: Set<string>;
   /** Settlements and cache hits wait this long for a reservation to share a write with. */
   linger: unknown;
+  /** The largest worst case a spare of the write in flight will carry (0 when it makes none). */
+  coming: number;
 };
 
 /**
@@ -105,19 +107,45 @@ export class LedgerStore {
   async reserve(startup: StartupRef, limits: Limits, request: ReserveRequest): Promise<ReserveResult> {
     if (this.#stopped) throw new Error('the ledger is stopping');
     const entry = await this.#entry(startup);
-    const now = this.#o.clock.now();
-    const spare = entry.spares.findIndex((id) => spareFits(entry.state, id, request, now));
-    if (spare >= 0) {
-      const [id] = entry.spares.splice(spare, 1) as [string];
-      entry.handed.add(id);
-      entry.queue.push({ kind: 'refill', like: request, limits });
-      this.#kick(entry);
-      return { ok: true, id };
+    let spare = this.#takeSpare(entry, limits, request);
+    // A write in flight is making a spare that would carry this call (one expected ahead, or
+    // another call's refill): its end is sooner than a write of this call's own after it.
+    if (!spare && entry.writing && entry.coming >= request.costMicros) {
+      await entry.writing;
+      if (this.#stopped) throw new Error('the ledger is stopping');
+      spare = this.#takeSpare(entry, limits, request);
     }
+    if (spare) return spare;
     return new Promise<ReserveResult>((resolve, reject) => {
       entry.queue.push({ kind: 'reserve', request, limits, resolve, reject });
       this.#kick(entry);
     });
+  }
+
+  /**
+   * Makes spares for a call expected soon (a task attempt whose pod is starting), shaped
+   * like `like`, unless one that carries it is there already: the call then goes out
+   * without waiting for a write of its own.
+   */
+  async expect(startup: StartupRef, limits: Limits, like: ReserveRequest): Promise<void> {
+    if (this.#stopped) return;
+    const entry = await this.#entry(startup);
+    const now = this.#o.clock.now();
+    if (entry.spares.some((id) => spareFits(entry.state, id, like, now))) return;
+    entry.queue.push({ kind: 'refill', like, limits });
+    this.#kick(entry);
+  }
+
+  /** A spare that carries `request`, taken, and another like it to be made. */
+  #takeSpare(entry: Entry, limits: Limits, request: ReserveRequest): ReserveResult | undefined {
+    const now = this.#o.clock.now();
+    const spare = entry.spares.findIndex((id) => spareFits(entry.state, id, request, now));
+    if (spare < 0) return undefined;
+    const [id] = entry.spares.splice(spare, 1) as [string];
+    entry.handed.add(id);
+    entry.queue.push({ kind: 'refill', like: request, limits, took: id });
+    this.#kick(entry);
+    return { ok: true, id };
   }
 
   /**
@@ -237,7 +265,7 @@ export class LedgerStore {
     // A spare of this process's own on record when its ledger is loaded again (forgotten meanwhile) is no longer
     // known to be untaken: closeOrphans does not charge it (same holder), so it waits for its deadline and is
     // charged then, never reused. A predecessor's (a restarted container's too) closeOrphans charges at once.
-    return { startup, ...parsed, queue: [], writing: undefined, linger: undefined, spares: [], handed: new Set(sparesOf(parsed.state, this.#o.holder)) };
+    return { startup, ...parsed, queue: [], writing: undefined, linger: undefined, coming: 0, spares: [], handed: new Set(sparesOf(parsed.state, this.#o.holder)) };
   }
 
   #parse(cm: LedgerConfigMap | undefined, startup: StartupRef): { state: LedgerState; resourceVersion: string | undefined } {
@@ -275,6 +303,7 @@ export class LedgerStore {
     if (entry.writing || entry.queue.length === 0) return;
     entry.writing = this.#drain(entry).then((gaveUp) => {
       entry.writing = undefined;
+      entry.coming = 0;
       // What came in during the last write and did not fit in it (settlements and cache hits only) lingers;
       // a stopping store that gave up on the API server leaves the rest to the next leader.
       if (entry.queue.length > 0 && !gaveUp) this.#kick(entry);
@@ -288,6 +317,7 @@ export class LedgerStore {
       // After the first batch, settlements and cache hits alone wait (linger) for a reservation to share a write with.
       if (!first && failures === 0 && !this.#stopped && !entry.queue.some(urgent)) return false;
       const batch = entry.queue.splice(0);
+      entry.coming = SPARE_HEADROOM * Math.max(0, ...batch.map((op) => (op.kind === 'refill' ? op.like.costMicros : op.kind === 'reserve' ? op.request.costMicros : 0)));
       try {
         await this.#commit(entry, batch);
         failures = 0;
@@ -337,6 +367,7 @@ export class LedgerStore {
           results.push([op, r.ok ? { ok: true, id: op.request.id } : { ok: false, refusal: r.refusal }]);
           if (r.ok) like = { request: op.request, limits: op.limits };
         } else if (op.kind === 'refill') {
+          if (op.took) state = fitSpare(state, op.took, op.like.costMicros);
           like = { request: op.like, limits: op.limits };
         } else if (op.kind === 'settle') {
           state = settle(state, op.id, op.outcome, now, op.task);

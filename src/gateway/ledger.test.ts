@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_SPARES, SPARE_HEADROOM, SPARE_PREFIX, addSpares, closeOrphans, emptyLedger, exhaustion, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf, windowUsage,
+  MAX_SPARES, SPARE_HEADROOM, SPARE_PREFIX, addSpares, fitSpare, closeOrphans, emptyLedger, exhaustion, parseLedger, recordCacheHit, reserve, roll, settle, spareFits, sparesOf, windowUsage,
   type LedgerState,
 } from './ledger.ts';
 
@@ -148,6 +148,16 @@ describe('ledger', () => {
       expect(spareFits(state, spare, req('x', 50, 'another'), t0)).toBe(false);
       expect(spareFits(state, spare, req('x', 50), Date.parse('2026-12-01T11:00:00Z'))).toBe(false);
       expect(spareFits(state, spare, { ...req('x', 50), deadline: t0 + 3_600_000 }, t0)).toBe(false);
+    });
+
+    it('shrink to the worst case of the call that took them, giving the headroom back, and never grow', () => {
+      const state = addSpares(emptyLedger(t0), req('a', 100), MAX_SPARES - 1, wide, t0, ids);
+      const [spare] = sparesOf(state, 'me') as [string];
+      const fitted = fitSpare(state, spare, 60);
+      expect(fitted.open[spare]?.costMicros).toBe(60);
+      expect(windowUsage(fitted).reservedMicros).toBe(60);
+      expect(fitSpare(fitted, spare, 500)).toBe(fitted);
+      expect(fitSpare(fitted, 'settled-already', 1)).toBe(fitted);
     });
 
     it('bill the task that took them, a successor charges one left open in full, and an untaken one bills no task', () => {

@@ -230,6 +230,17 @@ export function spareFits(state: LedgerState, id: string, request: ReserveReques
     && r.costMicros >= request.costMicros && r.deadline >= request.deadline && !roll(state, now).exhausted;
 }
 
+/**
+ * The spare `id`, taken by a call whose worst case is `costMicros`, shrunk to that: what
+ * the headroom held beyond it is the budget's again (written with the refill the taking
+ * queued), so near the end of a budget a call on a spare keeps out no call that fits.
+ */
+export function fitSpare(state: LedgerState, id: string, costMicros: number): LedgerState {
+  const r = state.open[id];
+  if (!r || r.costMicros <= costMicros) return state;
+  return { ...state, open: { ...state.open, [id]: { ...r, costMicros } } };
+}
+
 /** `holder`'s spares in `state`, as its memory should know them after a write. */
 export function sparesOf(state: LedgerState, holder: string): string[] {
   return Object.entries(state.open).filter(([id, r]) => id.startsWith(SPARE_PREFIX) && r.holder === holder).map(([id]) => id);

@@ -62,7 +62,7 @@ export function prepareCall(format: WireFormat, raw: Buffer, o: { maxTokensField
  * The most a prepared call can cost. A cache write bills up to twice the input price
  * (Anthropic's one-hour cache), so a call that may write one is reserved at that.
  */
-export function worstCaseMicros(call: PreparedCall, prices: Prices): number {
+export function worstCaseMicros(call: Pick<PreparedCall, 'maxInputTokens' | 'maxOutputTokens' | 'cacheWrites'>, prices: Prices): number {
   const input = tokenCostMicros(call.maxInputTokens, prices.inputMicrosPerMillion);
   return (call.cacheWrites ? 2 * input : input) + tokenCostMicros(call.maxOutputTokens, prices.outputMicrosPerMillion);
 }

@@ -8,6 +8,7 @@ export class GatewayMetrics {
   readonly duration: Histogram<'route' | 'code'>;
   readonly overhead: Histogram<'provider'>;
   readonly refusals: Counter<'kind'>;
+  readonly reservations: Counter<'path'>;
   readonly cacheLookups: Counter<'provider' | 'result'>;
   readonly cachedTokens: Counter<'provider' | 'direction'>;
   readonly cacheBytes: Gauge;
@@ -50,6 +51,12 @@ export class GatewayMetrics {
       name: 'startup_factory_budget_refusals_total',
       help: 'Calls refused because a budget would be exceeded, by kind (calls, cost).',
       labelNames: ['kind'],
+      registers,
+    });
+    this.reservations = new Counter({
+      name: 'startup_factory_budget_reservations_total',
+      help: 'Model calls admitted by the budget, by path: spare (its worst case already on record, made ahead) or write (it waited for a ledger write of its own).',
+      labelNames: ['path'],
       registers,
     });
     this.cacheLookups = new Counter({

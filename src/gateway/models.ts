@@ -12,7 +12,7 @@ import type { Attempt } from './attempts.ts';
 import { ResponseCache, cacheKey, type CachedAnswer } from './cache.ts';
 import { BodyTooLargeError, readBody, sendGatewayError } from './http.ts';
 import type { LedgerStore } from './ledger-store.ts';
-import type { Outcome } from './ledger.ts';
+import { SPARE_PREFIX, type Outcome } from './ledger.ts';
 import { BadCallError, StreamMeter, costMicros, prepareCall, usageFromBody, worstCaseMicros, type PreparedCall, type TokenUsage, type WireFormat } from './metering.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { BUDGET_KIND_HEADER, BUDGET_RESETS_HEADER } from '../protocol/task.ts';
@@ -24,6 +24,12 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Headers of an upstream answer worth passing on: the rest is the upstream's business. */
 const PASSED_HEADERS = ['content-type', 'retry-after', 'retry-after-ms', 'x-request-id', 'request-id', 'x-should-retry'];
 /** Errors where the request cannot have reached the upstream: nothing can have been billed. */
+/** An attempt's Startup's budget windows, in integer micro-USD. */
+function limitsOf(attempt: Attempt): { callsPerHour: number; costPerDayMicros: number } {
+  const quota = attempt.spec.ai.quota;
+  return { callsPerHour: quota.callsPerHour, costPerDayMicros: parseUsd(quota.costPerDay) };
+}
+
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export function wireFormatOf(spec: AIProviderSpec): WireFormat {
@@ -125,20 +131,17 @@ export class ModelProxy {
       };
     }
     const prices = providerPrices(provider.spec);
-    const quota = attempt.spec.ai.quota;
-    const id = randomUUID();
     const timeoutMs = provider.spec.timeoutSeconds * 1000;
     let reserved;
     try {
-      reserved = await d.ledger.reserve(startup, { callsPerHour: quota.callsPerHour, costPerDayMicros: parseUsd(quota.costPerDay) }, {
-        id, task: attempt.job.task, holder: d.holder, costMicros: worstCaseMicros(call, prices),
-        // Waiting for a place counts against the timeout too; a minute's margin on top.
-        deadline: d.clock.now() + 2 * timeoutMs + 60_000,
+      reserved = await d.ledger.reserve(startup, limitsOf(attempt), {
+        id: randomUUID(), task: attempt.job.task, holder: d.holder, costMicros: worstCaseMicros(call, prices), deadline: this.#deadline(provider),
       });
     } catch (err) {
       d.logger.warn({ err, startup: startup.name }, 'could not record a reservation; refusing the call');
       return sendGatewayError(res, format, 503, 'unavailable', 'the budget ledger cannot be written right now; try again', { 'retry-after': '2' });
     }
+    if (reserved.ok) d.metrics.reservations.inc({ path: reserved.id.startsWith(SPARE_PREFIX) ? 'spare' : 'write' });
     if (!reserved.ok) {
       d.metrics.refusals.inc({ kind: reserved.refusal.kind });
       return sendGatewayError(res, format, 402, 'budget-exceeded', `budget exceeded: ${reserved.refusal.message}`, {
@@ -180,6 +183,24 @@ export class ModelProxy {
       const costMicros = relay.outcome.kind === 'usage' ? relay.outcome.costMicros : worstCaseMicros(call, prices);
       d.observe?.(attempt, provider.name, { latencyMs: performance.now() - sent, costMicros });
     }
+  }
+
+  /**
+   * Reserves ahead, as spares, the worst case of the first call an attempt is about to make
+   * (`requestBytes` of body, the task's output tokens) while its pod starts, so the call
+   * goes out without waiting for a ledger write. The offline provider costs nothing.
+   */
+  async expect(attempt: Attempt, provider: ProviderView, requestBytes: number, maxOutputTokens: number): Promise<void> {
+    if (provider.spec.type === 'offline') return;
+    const d = this.#d;
+    const costMicros = worstCaseMicros({ maxInputTokens: requestBytes, maxOutputTokens, cacheWrites: provider.spec.type === 'anthropic' }, providerPrices(provider.spec));
+    const startup = { name: attempt.startup.metadata.name, uid: attempt.startup.metadata.uid ?? '' };
+    await d.ledger.expect(startup, limitsOf(attempt), { id: randomUUID(), task: '', holder: d.holder, costMicros, deadline: this.#deadline(provider) });
+  }
+
+  /** How long a call's reservation lasts: waiting for a place counts against the timeout too; a minute's margin on top. */
+  #deadline(provider: ProviderView): number {
+    return this.#d.clock.now() + 2 * provider.spec.timeoutSeconds * 1000 + 60_000;
   }
 
   #slot(provider: string): Semaphore {

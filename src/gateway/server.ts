@@ -20,7 +20,8 @@ import type { Informer } from '../runtime/informer.ts';
 import { toMarkdown } from '../tasks/markdown.ts';
 import { scoreOutput } from '../tasks/rubric.ts';
 import { validateOutput } from '../tasks/validate.ts';
-import { resolveAttempt, type Attempt } from './attempts.ts';
+import { attemptOfJob, resolveAttempt, type Attempt } from './attempts.ts';
+import { expectedRequestBytes } from './expected-call.ts';
 import { BodyTooLargeError, bearer, readBody, sendGatewayError, sendJson } from './http.ts';
 import type { WireFormat } from './metering.ts';
 import { ModelProxy, wireFormatOf, type ModelProxyDeps } from './models.ts';
@@ -61,7 +62,7 @@ type ProviderCalls = { calls: number; latencyMs: number; costMicros: number };
  * for it, the offline provider answers from it on every call, and its dependencies'
  * outputs do not change meanwhile), and its calls per provider, until it reports how it ended.
  */
-type AttemptState = { input: Promise<TaskInput> | undefined; calls: Map<string, ProviderCalls> };
+type AttemptState = { input: Promise<TaskInput> | undefined; calls: Map<string, ProviderCalls>; expected?: true };
 
 /** Output tokens a task asks for per call: code needs room, prose less. */
 const MAX_OUTPUT_TOKENS: Record<TaskType, number> = {
@@ -103,6 +104,8 @@ export class Gateway {
       offline: async (attempt) => JSON.stringify(offlineOutput(await this.#input(attempt))),
       observe: (attempt, provider, call) => this.#observe(attempt, provider, call),
     });
+    const expect = (job: KubeObject) => this.#expect(job);
+    options.caches.jobs.addHandlers({ add: expect, update: expect });
   }
 
   /** The address task pods are given. */
@@ -214,6 +217,26 @@ export class Gateway {
       input: await this.#input(attempt), attempt: attempt.job.attempt, providers, maxOutputTokens: MAX_OUTPUT_TOKENS[attempt.task.type], reasks: REASKS,
       minQuality: this.#o.quality.min, qualityRetries: this.#o.quality.retries,
     };
+  }
+
+  /**
+   * A task attempt's Job is running (just created or resumed): while
+   * its pod starts, its input is read (the runner asks for it first) and its first call's
+   * worst case reserved ahead as spares (see ModelProxy.expect). Once per attempt, and only
+   * while serving: a standby holds no ledger.
+   */
+  #expect(job: KubeObject): void {
+    if (!this.#server || this.#stopping || (job as { spec?: { suspend?: boolean } }).spec?.suspend) return;
+    const attempt = attemptOfJob(job, this.#o.caches);
+    if (!attempt || attempt.startup.spec?.suspend) return;
+    const state = this.#state(attempt);
+    if (state.expected) return;
+    state.expected = true;
+    const provider = this.#offers(attempt)[0];
+    if (!provider) return;
+    this.#input(attempt)
+      .then((input) => this.#proxy.expect(attempt, provider, expectedRequestBytes(input), MAX_OUTPUT_TOKENS[attempt.task.type]))
+      .catch((err: unknown) => this.#o.logger.debug({ err, startup: attempt.startup.metadata.name, task: attempt.job.task }, 'could not reserve ahead; the call will reserve for itself'));
   }
 
   #state(attempt: Attempt): AttemptState {

@@ -138,6 +138,25 @@ describe('LedgerStore', () => {
     expect(final.totals).toMatchObject({ calls: 1, costMicros: 10 });
   });
 
+  it('carries a call expected ahead on a spare, even one that comes while that spare is still being written', async () => {
+    const startup = await newStartup();
+    const counted = new KubeClient(kubeConfig(), { qps: 200, burst: 400 });
+    const x = store('replica-x', counted);
+    await x.snapshot(startup);
+    const before = counted.requestCounts().mutating;
+    await x.expect(startup, limits, request('expected', 1000, 'replica-x'));
+    // At once: the write making the spare is still in flight, and the call waits for it, not for one of its own.
+    const r = await x.reserve(startup, limits, request('first-call', 900, 'replica-x'));
+    expect(r.ok && r.id.startsWith(SPARE_PREFIX)).toBe(true);
+    x.settle(startup, r.ok ? r.id : '', { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 5 });
+    await x.stop(5_000);
+    // The spares' write, then the settlement with the spares given back: no write for the call itself.
+    expect(counted.requestCounts().mutating - before).toBeLessThanOrEqual(3);
+    const final = await store('observer-x').snapshot(startup);
+    expect(Object.keys(final.open)).toEqual([]);
+    expect(final.totals).toMatchObject({ calls: 1, costMicros: 5 });
+  });
+
   it('counts cache hits on a spent budget, against no window, and keeps them', async () => {
     const startup = await newStartup();
     const h = store('replica-h');
