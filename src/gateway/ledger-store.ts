@@ -49,7 +49,8 @@ type Entry = {
   handed: Set<string>;
   /** Settlements and cache hits wait this long for a reservation to share a write with. */
   linger: unknown;
-  /** The largest worst case a spare of the write in flight will carry (0 when it makes none). */
+  /** The batch being committed now (one write, retried on a conflict), and the largest worst case a spare it makes will carry. */
+  committing: Promise<unknown> | undefined;
   coming: number;
 };
 
@@ -110,8 +111,8 @@ export class LedgerStore {
     let spare = this.#takeSpare(entry, limits, request);
     // A write in flight is making a spare that would carry this call (one expected ahead, or
     // another call's refill): its end is sooner than a write of this call's own after it.
-    if (!spare && entry.writing && entry.coming >= request.costMicros) {
-      await entry.writing;
+    if (!spare && entry.committing && entry.coming >= request.costMicros) {
+      await entry.committing;
       if (this.#stopped) throw new Error('the ledger is stopping');
       spare = this.#takeSpare(entry, limits, request);
     }
@@ -265,7 +266,7 @@ export class LedgerStore {
     // A spare of this process's own on record when its ledger is loaded again (forgotten meanwhile) is no longer
     // known to be untaken: closeOrphans does not charge it (same holder), so it waits for its deadline and is
     // charged then, never reused. A predecessor's (a restarted container's too) closeOrphans charges at once.
-    return { startup, ...parsed, queue: [], writing: undefined, linger: undefined, coming: 0, spares: [], handed: new Set(sparesOf(parsed.state, this.#o.holder)) };
+    return { startup, ...parsed, queue: [], writing: undefined, linger: undefined, committing: undefined, coming: 0, spares: [], handed: new Set(sparesOf(parsed.state, this.#o.holder)) };
   }
 
   #parse(cm: LedgerConfigMap | undefined, startup: StartupRef): { state: LedgerState; resourceVersion: string | undefined } {
@@ -303,7 +304,6 @@ export class LedgerStore {
     if (entry.writing || entry.queue.length === 0) return;
     entry.writing = this.#drain(entry).then((gaveUp) => {
       entry.writing = undefined;
-      entry.coming = 0;
       // What came in during the last write and did not fit in it (settlements and cache hits only) lingers;
       // a stopping store that gave up on the API server leaves the rest to the next leader.
       if (entry.queue.length > 0 && !gaveUp) this.#kick(entry);
@@ -318,11 +318,15 @@ export class LedgerStore {
       if (!first && failures === 0 && !this.#stopped && !entry.queue.some(urgent)) return false;
       const batch = entry.queue.splice(0);
       entry.coming = SPARE_HEADROOM * Math.max(0, ...batch.map((op) => (op.kind === 'refill' ? op.like.costMicros : op.kind === 'reserve' ? op.request.costMicros : 0)));
+      const committing = this.#commit(entry, batch);
+      entry.committing = committing.catch(() => undefined);
       try {
-        await this.#commit(entry, batch);
+        await committing;
+        entry.committing = undefined;
         failures = 0;
         this.#o.onChange(entry.startup.name);
       } catch (err) {
+        entry.committing = undefined;
         failures++;
         // A call must not go out on a reservation that is not on record: refuse it now (the caller retries).
         for (const op of batch) if (op.kind === 'reserve') op.reject(err);

@@ -42,7 +42,7 @@ export class GatewayMetrics {
     });
     this.overhead = new Histogram({
       name: 'startup_factory_gateway_overhead_seconds',
-      help: 'What the gateway adds to a model call before sending it upstream: authenticating the task, reading and checking the body, the cache lookup and the worst case on record (a wait for a place under the provider\'s maxConcurrency not counted; calls answered from the cache or refused not observed), by provider.',
+      help: 'What the gateway adds to a model call before sending it upstream: authenticating the task, checking the body, the cache lookup and the worst case on record (the body\'s arrival, at the client\'s pace, and a wait for a place under the provider\'s maxConcurrency not counted; calls answered from the cache or refused not observed), by provider.',
       labelNames: ['provider'],
       buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers,

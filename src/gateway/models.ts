@@ -103,8 +103,12 @@ export class ModelProxy {
     const d = this.#d;
     let raw: Buffer;
     let call: PreparedCall;
+    // The body comes at the client's pace, which is not the gateway's to count.
+    const reading = performance.now();
+    let read: number;
     try {
       raw = await readBody(req, MAX_REQUEST_BYTES);
+      read = performance.now();
       call = prepareCall(format, raw, { maxTokensField: provider.spec.type === 'openai' ? 'max_completion_tokens' : 'max_tokens' });
     } catch (err) {
       if (err instanceof BadCallError || err instanceof BodyTooLargeError || err instanceof SyntaxError) {
@@ -156,7 +160,7 @@ export class ModelProxy {
     let relay: Relay;
     let release: (() => void) | undefined;
     let sent = 0;
-    d.metrics.overhead.observe({ provider: provider.name }, (performance.now() - arrived) / 1000);
+    d.metrics.overhead.observe({ provider: provider.name }, (reading - arrived + performance.now() - read) / 1000);
     try {
       release = await this.#slot(provider.name).acquire(provider.spec.maxConcurrency, abort.signal);
       sent = performance.now();
