@@ -2,7 +2,9 @@
  * `npm run bench -- provision [--n 100]`: provisioning against the physical limit.
  *
  * N Startups (reactnext, ClusterIP) applied at once through the operator running in this
- * process, until every one is provisioned (objects applied, scaffold rendered); then a
+ * process, until every one is provisioned (objects applied, scaffold rendered); suspended,
+ * so that no pipeline Job, task pod or token competes with provisioning for the API
+ * server and the machine's cores (the pipeline under load is bench:pipeline's); then a
  * tight client server-side-applies the very same objects (read back from what the
  * operator wrote, into namespaces of its own) with the same concurrency as the
  * operator's workers, one object after another per Startup as a reconcile does. The
@@ -125,7 +127,7 @@ try {
   const serverAtStart = serverWrites();
   const started = performance.now();
   await pool(names, 16, async (name) => {
-    await client.create({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', metadata: { name, labels: { [RUN_LABEL]: run } }, spec: { displayName: name, template } });
+    await client.create({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', metadata: { name, labels: { [RUN_LABEL]: run } }, spec: { displayName: name, template, suspend: true } });
   });
   await until(() => names.every((n) => provisionedAt.has(n)), 20 * 60_000, `${N} Startups to be provisioned`);
   const operatorMs = Math.max(...names.map((n) => provisionedAt.get(n)!)) - started;
