@@ -123,3 +123,11 @@ export async function expectPipelinesComplete(factory: TestFactory, names: reado
   }
   return done;
 }
+
+/** A metric's value summed over the series matching `labels`, from the test factory's operator registry. */
+export async function metricSum(factory: TestFactory, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = factory.operator.manager.metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+}

@@ -10,7 +10,7 @@ import { systemClock } from '../../../src/lib/clock.ts';
 import { LedgerStore } from '../../../src/gateway/ledger-store.ts';
 import { MAX_SPARES, SPARE_HEADROOM, SPARE_PREFIX } from '../../../src/gateway/ledger.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
-import { kubeConfig, kubectl, uniqueName } from '../../support/cluster.ts';
+import { kubeConfig, kubectl, uniqueName, waitFor } from '../../support/cluster.ts';
 
 const namespace = uniqueName('sf-ledger');
 const client = new KubeClient(kubeConfig(), { qps: 200, burst: 400 });
@@ -117,20 +117,14 @@ describe('LedgerStore', () => {
     g.settle(startup, r.id, { kind: 'usage', inputTokens: 1, outputTokens: 1, costMicros: 10 });
     // Its own view, which follows its writes: another store loading the ledger would charge them as orphans.
     const spares = async () => Object.keys((await g.snapshot(startup)).open).filter((id) => id.startsWith(SPARE_PREFIX));
-    const until = async (what: string, check: () => Promise<boolean>) => {
-      for (const deadline = Date.now() + 10_000; !(await check());) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-    await until('the spares on record', async () => (await spares()).length > 0);
+    await waitFor('the spares on record', async () => (await spares()).length > 0, 10_000, 100);
     // Its pipeline still running: fresh spares stay for the next call.
     g.sweep(() => true);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await spares()).length).toBeGreaterThan(0);
     // Over: every one goes, long before it would have been idle.
     g.sweep(() => false);
-    await until('the spares released', async () => (await spares()).length === 0);
+    await waitFor('the spares released', async () => (await spares()).length === 0, 10_000, 100);
     await g.stop(5_000);
     // On record as released, not charged: a successor finds nothing to charge.
     const final = await store('observer-g').snapshot(startup);

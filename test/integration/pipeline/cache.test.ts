@@ -12,7 +12,7 @@ import type { AiFixture, Fault } from '../../support/ai-fixture/server.ts';
 import { MOCK_USAGE, validOutput } from '../../support/ai-fixture/replies.ts';
 import { uniqueName, waitFor } from '../../support/cluster.ts';
 import { apply, isProvisioned, startFactory, type TestFactory } from '../../support/factory.ts';
-import { Fixtures, applyProvider, suspendedAttemptJob, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
+import { Fixtures, applyProvider, metricSum, suspendedAttemptJob, waitForPhase, type MockProvider } from '../../support/pipeline.ts';
 
 let factory: TestFactory;
 const fixtures = new Fixtures();
@@ -27,12 +27,7 @@ afterAll(async () => {
 });
 
 /** A counter's value for these labels, from the operator's registry. */
-async function counter(name: string, labels: Record<string, string>): Promise<number> {
-  const metric = factory.operator.manager.metrics.registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
-}
+const counter = (name: string, labels: Record<string, string>) => metricSum(factory, name, labels);
 
 /** The Startup once the usage status has caught up with `done` (calls and cache hits) and nothing is in flight. */
 function settled(name: string, done: (s: Startup) => boolean): Promise<Startup> {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validOutput } from '../../support/ai-fixture/replies.ts';
 import { uniqueName } from '../../support/cluster.ts';
 import { apply, startFactory, type TestFactory } from '../../support/factory.ts';
-import { Fixtures, applyProvider, waitForPhase } from '../../support/pipeline.ts';
+import { Fixtures, applyProvider, metricSum, waitForPhase } from '../../support/pipeline.ts';
 
 let factory: TestFactory;
 const fixtures = new Fixtures();
@@ -21,11 +21,7 @@ afterAll(async () => {
   await fixtures.close();
 });
 
-async function reservations(path: 'spare' | 'write'): Promise<number> {
-  const metric = factory.operator.manager.metrics.registry.getSingleMetric('startup_factory_budget_reservations_total');
-  if (!metric) throw new Error('no reservations metric');
-  return (await metric.get()).values.filter((v) => v.labels.path === path).reduce((n, v) => n + v.value, 0);
-}
+const reservations = (path: 'spare' | 'write') => metricSum(factory, 'startup_factory_budget_reservations_total', { path });
 
 describe('reserving ahead', () => {
   it('has every call of a pipeline, its first included, go out on a reservation made before it came', async () => {
