@@ -51,4 +51,13 @@ describe('parameters', () => {
     expect(() => compileParameterSchema({ type: 'array' })).toThrow(/type "object"/);
     expect(() => compileParameterSchema([])).toThrow(/JSON Schema object/);
   });
+
+  it('compiles a schema once, and each different schema on its own', () => {
+    const first = compileParameterSchema(structuredClone(schema));
+    expect(compileParameterSchema(structuredClone(schema))).toBe(first);
+    const other = compileParameterSchema({ type: 'object', properties: { replicas: { type: 'string' } } });
+    expect(other).not.toBe(first);
+    expect(resolveParameters({ type: 'object', properties: { replicas: { type: 'string' } } }, { replicas: 'three' })).toEqual({ replicas: 'three' });
+    expect(() => compileParameterSchema({ type: 'object', properties: { a: { type: 'strin' } } })).toThrow(/does not compile/);
+  });
 });

@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { LRUCache } from 'lru-cache';
 
 export type Parameters = Record<string, unknown>;
 
@@ -16,6 +17,15 @@ function newAjv(): Ajv2020 {
   return ajv;
 }
 
+/**
+ * Compiled schemas by their JSON. A compile (an Ajv with its formats, then code generated
+ * and evaluated) costs tens of milliseconds, and every Startup of a template resolves the
+ * same schema several times (the input hash, the render, the packing): compiled once per
+ * process instead, it is no longer most of the operator's CPU while Startups provision.
+ * Bounded, as templates come and go.
+ */
+const compiled = new LRUCache<string, ValidateFunction>({ max: 64 });
+
 /** Compile a template's parameter schema, or say why it is not one. */
 export function compileParameterSchema(schema: unknown): ValidateFunction {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
@@ -23,8 +33,13 @@ export function compileParameterSchema(schema: unknown): ValidateFunction {
   }
   const type = (schema as { type?: unknown }).type;
   if (type !== undefined && type !== 'object') throw new ParameterError('parameters schema must have type "object"');
+  const key = JSON.stringify(schema);
+  const known = compiled.get(key);
+  if (known) return known;
   try {
-    return newAjv().compile(schema);
+    const validate = newAjv().compile(schema);
+    compiled.set(key, validate);
+    return validate;
   } catch (err) {
     throw new ParameterError(`parameters schema does not compile: ${(err as Error).message}`);
   }
