@@ -90,8 +90,21 @@ function renderFailure(err: unknown): ScaffoldFailure {
   return { ok: false, reason: err instanceof ParameterError ? 'InvalidValues' : 'RenderFailed', message: (err as Error).message.slice(0, 1024) };
 }
 
+/**
+ * A template's spec parsed, per object the cache holds: a template carries hundreds of
+ * files, and each of its Startups would otherwise parse all of them on every pass.
+ */
+const parsedTemplates = new WeakMap<object, ReturnType<typeof startupTemplateSpecSchema.safeParse>>();
+
+function parseTemplateSpec(template: StartupTemplate): ReturnType<typeof startupTemplateSpecSchema.safeParse> {
+  if (typeof template.spec !== 'object' || template.spec === null) return startupTemplateSpecSchema.safeParse(template.spec);
+  let parsed = parsedTemplates.get(template.spec);
+  if (!parsed) parsedTemplates.set(template.spec, (parsed = startupTemplateSpecSchema.safeParse(template.spec)));
+  return parsed;
+}
+
 function renderInput(startup: Startup, spec: StartupSpec, template: StartupTemplate, allocation: Allocation): { ok: true; input: RenderInput } | ScaffoldFailure {
-  const parsed = startupTemplateSpecSchema.safeParse(template.spec);
+  const parsed = parseTemplateSpec(template);
   if (!parsed.success) {
     return { ok: false, reason: 'TemplateInvalid', message: `StartupTemplate ${template.metadata.name}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   }

@@ -34,10 +34,20 @@ export function recordedNodePorts(startup: Startup): Record<string, number> {
  * bad: its namespace, quota and node ports are still there, and still count.
  */
 export function claimOf(startup: Startup): StartupClaim | undefined {
+  // Every reconcile asks this of every Startup: once per object the cache holds (a change
+  // is a new object), not a schema check and quantity parse per Startup per reconcile.
+  if (claims.has(startup)) return claims.get(startup);
+  const claim = computeClaim(startup);
+  claims.set(startup, claim);
+  return claim;
+}
+
+const claims = new WeakMap<Startup, StartupClaim | undefined>();
+
+function computeClaim(startup: Startup): StartupClaim | undefined {
   const resources = resourcesSchema.safeParse(startup.spec?.resources);
   if (!resources.success) return undefined;
   const admitted = isConditionTrue(startup.status?.conditions, ConditionType.Admitted);
-  // Memoized per spec object, so checking every Startup on every reconcile costs a lookup.
   if (!admitted && !parseStartupSpec(startup.spec).success) return undefined;
   return {
     name: startup.metadata.name,
