@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.ts';
 import { FIELD_MANAGER, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { isAlreadyExists } from '../kube/errors.ts';
 import { STARTUP_PROVISIONING } from '../api/status-owners.ts';
+import { OwnWrites } from '../runtime/own-writes.ts';
 import { applyOwnedStatus } from '../runtime/status.ts';
 import { databaseName, desiredDatabaseSecret } from '../provisioning/database.ts';
 import { QUOTA_NAME } from '../provisioning/quota.ts';
@@ -65,26 +66,31 @@ type QuotaStatus = KubeObject & { status?: { used?: Record<string, string> } };
 /** The scaffold a reconcile will apply: already current (its chunk count), or a render under way. */
 type ScaffoldPlan = { live: KubeObject[]; current: number; rendering?: undefined } | { live: KubeObject[]; current?: undefined; rendering: ReturnType<ScaffoldRenderer['render']> };
 
+/** The database Secret was created by this process, and no count has been seen since. */
+const CREATED = Symbol('created');
+
 export class StartupReconciler {
   readonly #d: StartupReconcilerDeps;
-  /** By uid: the quota's count of Secrets when the database Secret was last known to exist (see #ensureDatabaseSecret). */
-  readonly #databaseSecretSeen = new Map<string, string | undefined>();
+  /** By uid: the quota's count of Secrets when the database Secret was last known to exist, or CREATED (see #ensureDatabaseSecret). */
+  readonly #databaseSecretSeen = new Map<string, string | undefined | typeof CREATED>();
   readonly #scaffold = new ScaffoldRenderer();
+  readonly #written = new OwnWrites<Startup>();
 
   constructor(deps: StartupReconcilerDeps) {
     this.#d = deps;
   }
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<ReconcileOutcome> {
-    const startup = this.#d.startups.get(name);
-    if (!startup) {
+    const cached = this.#d.startups.get(name);
+    if (!cached) {
       const live = new Set(this.#d.startups.list().map((s) => s.metadata.uid ?? ''));
       this.#scaffold.retain(live);
+      this.#written.retain(live);
       for (const uid of this.#databaseSecretSeen.keys()) if (!live.has(uid)) this.#databaseSecretSeen.delete(uid);
       return undefined;
     }
-    if (startup.metadata.deletionTimestamp) return undefined;
-    return this.#reconcile(startup, ctx);
+    if (cached.metadata.deletionTimestamp) return undefined;
+    return this.#reconcile(this.#written.latest(cached), ctx);
   }
 
   async #reconcile(startup: Startup, ctx: ReconcileContext): Promise<ReconcileOutcome> {
@@ -232,7 +238,12 @@ export class StartupReconciler {
    * Secret was last confirmed at checks again. So a resync, or any pass at rest, sends
    * nothing; a change of the count (a task attempt's token Secret coming or going) costs one
    * dry run. What is remembered is an observation keyed by the live count it was made at,
-   * not progress: a restart, or any change to the count, looks again.
+   * not progress: a restart, or any change to the count, looks again. Where the count says
+   * there can be no such Secret (none counted yet, in a namespace just made, or zero) the
+   * dry run is skipped, and the first count after our own create is taken as the one it
+   * exists at: a new Startup's Secret costs one request, not a dry run, a create and a
+   * dry run again for the count its own create changed. (A quota deleted by hand and made
+   * again has no count either: that create ends in AlreadyExists, charged once.)
    */
   async #ensureDatabaseSecret(startup: Startup, services: Parameters<typeof desiredDatabaseSecret>[1]): Promise<void> {
     const uid = startup.metadata.uid ?? '';
@@ -240,11 +251,21 @@ export class StartupReconciler {
     const quota = this.#d.owned.get('ResourceQuota')?.get(QUOTA_NAME, namespace) as QuotaStatus | undefined;
     // Read before the check, so a deletion racing it changes the count after what is recorded.
     const secrets = quota?.status?.used?.secrets;
-    if (this.#databaseSecretSeen.has(uid) && this.#databaseSecretSeen.get(uid) === secrets) return;
+    const seen = this.#databaseSecretSeen.get(uid);
+    if (this.#databaseSecretSeen.has(uid) && seen === secrets) return;
+    // Our own create just now is what changed the count: the first count seen after it is the one it exists at.
+    if (seen === CREATED && Number(secrets) > 0) {
+      this.#databaseSecretSeen.set(uid, secrets);
+      return;
+    }
     const secret = desiredDatabaseSecret({ name: startup.metadata.name, uid }, services, randomBytes(24).toString('base64url'));
     try {
-      await this.#d.client.create(secret, { dryRun: true });
+      // No count yet (a namespace this pass made, its quota not yet counted) or none: nothing
+      // to find, so the create goes without a dry run first.
+      if (secrets !== undefined && secrets !== '0') await this.#d.client.create(secret, { dryRun: true });
       await this.#d.client.create(secret);
+      this.#databaseSecretSeen.set(uid, CREATED);
+      return;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -263,7 +284,9 @@ export class StartupReconciler {
     if (status === startup.status) return startup;
     const written = await applyOwnedStatus<Startup>(d.client, { apiVersion: API_GROUP_VERSION, kind: 'Startup', name: startup.metadata.name }, STARTUP_PROVISIONING, startup.status, status);
     this.#announce(startup, startup.status, status);
-    return written ?? { ...startup, status };
+    if (!written) return { ...startup, status };
+    this.#written.record(startup, written);
+    return written;
   }
 
   /**
