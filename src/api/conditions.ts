@@ -66,6 +66,9 @@ export const PipelineReason = {
   Suspended: 'Suspended',
 } as const;
 
+/** The pipeline's word for a suspended Startup, which the Startup's summary also says before the pipeline has looked. */
+export const SUSPENDED_MESSAGE = 'suspended (spec.suspend): running attempts are paused, none starts';
+
 export type PipelineVerdict =
   /** No verdict for the current generation yet: the pipeline has not looked at it. */
   | { kind: 'pending' }

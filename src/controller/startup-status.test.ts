@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getCondition } from '../api/conditions.ts';
+import { SUSPENDED_MESSAGE, getCondition } from '../api/conditions.ts';
 import { conditionTransitions, nextStatus, type Observation } from './startup-status.ts';
 
 const t0 = new Date('2026-11-25T10:00:00.000Z');
@@ -66,6 +66,16 @@ describe('nextStatus', () => {
     const stale = nextStatus({ conditions: [pipeline('True', 'Succeeded', 1)] }, { ...spec, generation: 2 }, provisioned, t0);
     expect(stale.phase).toBe('Running');
     expect(getCondition(stale.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'PipelinePending' });
+  });
+
+  it('says a suspended Startup is suspended before the pipeline does, so the pipeline saying it changes nothing', () => {
+    const suspended = { ...spec, suspend: true };
+    const first = nextStatus(undefined, suspended, provisioned, t0);
+    expect(first.phase).toBe('Suspended');
+    expect(getCondition(first.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Suspended', message: SUSPENDED_MESSAGE });
+    const verdict = { type: 'PipelineSucceeded', status: 'False' as const, reason: 'Suspended', message: SUSPENDED_MESSAGE, observedGeneration: 1, lastTransitionTime: '2026-11-25T10:00:00Z' };
+    const withVerdict = { ...first, conditions: [...first.conditions!, verdict] };
+    expect(nextStatus(withVerdict, suspended, provisioned, t1)).toBe(withVerdict);
   });
 
   it('moves lastTransitionTime only on flips and returns the same object when nothing changed', () => {

@@ -1,5 +1,5 @@
 import type { Condition, StartupPhase, StartupStatus } from '../api/index.ts';
-import { ConditionType, getCondition, pipelineVerdict, setCondition, toKubeTime, type PipelineVerdict } from '../api/conditions.ts';
+import { ConditionType, PipelineReason, SUSPENDED_MESSAGE, getCondition, pipelineVerdict, setCondition, toKubeTime, type PipelineVerdict } from '../api/conditions.ts';
 import { canonical } from '../runtime/status.ts';
 
 type Allocation = NonNullable<StartupStatus['allocation']>;
@@ -100,7 +100,7 @@ export function nextStatus(
               : c(ConditionType.Stalled, 'True', scaffold.reason, scaffold.message),
           ];
         }
-        return [admittedTrue, provisioned, c(ConditionType.TemplateRendered, 'True', 'Rendered', scaffold.message), ...summary(pipeline, c)];
+        return [admittedTrue, provisioned, c(ConditionType.TemplateRendered, 'True', 'Rendered', scaffold.message), ...summary(pipeline, startup.suspend, c)];
       }
     }
   })();
@@ -118,9 +118,18 @@ export function nextStatus(
 type ConditionMaker = (type: string, status: Condition['status'], reason: string, message: string) => Omit<Condition, 'lastTransitionTime'>;
 
 /** Ready, Reconciling and Stalled of a provisioned Startup, from the pipeline's verdict. */
-function summary(pipeline: PipelineVerdict, c: ConditionMaker): Omit<Condition, 'lastTransitionTime'>[] {
+function summary(pipeline: PipelineVerdict, suspend: boolean, c: ConditionMaker): Omit<Condition, 'lastTransitionTime'>[] {
   switch (pipeline.kind) {
     case 'pending':
+      // What the pipeline will say of a suspended Startup, said at once: its verdict then
+      // changes nothing here, where waiting for it would cost a status write more.
+      if (suspend) {
+        return [
+          c(ConditionType.Ready, 'False', PipelineReason.Suspended, SUSPENDED_MESSAGE),
+          c(ConditionType.Reconciling, 'True', PipelineReason.Suspended, SUSPENDED_MESSAGE),
+          c(ConditionType.Stalled, 'False', 'NotStalled', 'making progress'),
+        ];
+      }
       return [
         c(ConditionType.Ready, 'False', 'PipelinePending', 'provisioned; the pipeline has not started on this generation yet'),
         c(ConditionType.Reconciling, 'True', 'PipelinePending', 'waiting for the pipeline'),

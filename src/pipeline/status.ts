@@ -1,5 +1,5 @@
 import { formatUsd, type PipelineTask, type StartupStatus } from '../api/index.ts';
-import { ConditionType, PipelineReason, setCondition, toKubeTime } from '../api/conditions.ts';
+import { ConditionType, PipelineReason, SUSPENDED_MESSAGE, setCondition, toKubeTime } from '../api/conditions.ts';
 import { STARTUP_PIPELINE } from '../api/status-owners.ts';
 import { ownedDiffers } from '../runtime/status.ts';
 import type { TaskInstance } from './dag.ts';
@@ -109,7 +109,7 @@ function verdict(view: PipelineView, tasks: readonly TaskStatus[], failed: TaskI
     return { status: 'False', reason: PipelineReason.TaskFailed, message: `task ${failed.name} failed: ${state.reason}: ${state.message}`.slice(0, 4096) };
   }
   if (done === tasks.length) return { status: 'True', reason: PipelineReason.Succeeded, message: `all ${tasks.length} tasks succeeded` };
-  if (view.suspended) return { status: 'False', reason: PipelineReason.Suspended, message: 'suspended (spec.suspend): running attempts are paused, none starts' };
+  if (view.suspended) return { status: 'False', reason: PipelineReason.Suspended, message: SUSPENDED_MESSAGE };
   if (view.budget) return { status: 'False', reason: PipelineReason.BudgetExceeded, message: `${view.budget.message}; resumes at ${toKubeTime(new Date(view.budget.until))}` };
   if (running) return { status: 'False', reason: PipelineReason.Running, message: 'tasks are running' };
   if (view.noProvider) return { status: 'False', reason: PipelineReason.NoReadyProvider, message: view.noProvider };
