@@ -23,6 +23,7 @@
  * mock's latency (default 2000).
  */
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import type { Histogram } from 'prom-client';
 import type { Startup, StartupTemplate } from '../src/api/index.ts';
@@ -217,10 +218,15 @@ try {
     };
     const names = Array.from({ length: 20 }, (_, i) => `${run}-twenty-${i}`);
     const before = await reservations();
+    // The operator shares this process's event loop: how long it was kept from turning bounds what any callback, the gateway's included, waits.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const loaded = await pipelines(names);
+    loop.disable();
     const after = await reservations();
     const waited = { spare: after.spare - before.spare, write: after.write - before.write };
-    return [gatewayTimes, directTimes, { ...loaded, gatewayOverhead: gatewayOverhead.sort((a, b) => a - b), waited }] as const;
+    const loopDelay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+    return [gatewayTimes, directTimes, { ...loaded, gatewayOverhead: gatewayOverhead.sort((a, b) => a - b), waited, loopDelay }] as const;
   });
   console.log(`gateway, 300 sequential calls: direct p50 ${fmtMs(pct(d, 50))} p99 ${fmtMs(pct(d, 99))}; through the gateway p50 ${fmtMs(pct(g, 50))} p99 ${fmtMs(pct(g, 99))}`);
   console.log(`  added per call (worst case on record before forwarding, on a spare or by a write; settlement after): p50 ${fmtMs(pct(g, 50) - pct(d, 50))}, p99 ${fmtMs(pct(g, 99) - pct(d, 99))} (goal p99 5 ms)`);
@@ -228,6 +234,7 @@ try {
   const loadP50 = pct(twenty.gatewayOverhead, 50);
   const loadP99 = pct(twenty.gatewayOverhead, 99);
   console.log(`  gateway overhead per call under this load (arrival to sent upstream but for the body's own arrival, startup_factory_gateway_overhead_seconds, ${twenty.gatewayOverhead.length} calls): p50 ${fmtMs(loadP50)}, p99 ${fmtMs(loadP99)}, max ${fmtMs(twenty.gatewayOverhead.at(-1)!)} (goal p99 5 ms); ${twenty.waited.spare} on a spare made ahead, ${twenty.waited.write} waited for a ledger write`);
+  console.log(`  the process's event loop meanwhile (operator, gateway and this bench share it), delay p50 ${fmtMs(twenty.loopDelay.p50)}, p99 ${fmtMs(twenty.loopDelay.p99)}, max ${fmtMs(twenty.loopDelay.max)}`);
 
   // 4. The ledger alone, as the gateway drives it: a reservation and a settlement per call,
   // 100 calls in flight spread over the twenty Startups' ledgers.
@@ -238,7 +245,7 @@ try {
     bench: 'pipeline', latencyMs: LATENCY_MS, flags: extraFlags, sequentialMakespanMs: Math.round(sequential.makespan), dagMakespanMs: Math.round(dag.makespan), speedup: Number(ratio.toFixed(2)),
     overheadP50Ms: Math.round(pct(dag.overhead, 50)), overheadP95Ms: Math.round(pct(dag.overhead, 95)),
     gatewayAddedP50Ms: Number((pct(g, 50) - pct(d, 50)).toFixed(1)), gatewayAddedP99Ms: Number((pct(g, 99) - pct(d, 99)).toFixed(1)),
-    gatewayLoadP50Ms: Number(loadP50.toFixed(2)), gatewayLoadP99Ms: Number(loadP99.toFixed(2)), gatewayLoadOnSpare: twenty.waited.spare, gatewayLoadWrites: twenty.waited.write,
+    gatewayLoadP50Ms: Number(loadP50.toFixed(2)), gatewayLoadP99Ms: Number(loadP99.toFixed(2)), gatewayLoadOnSpare: twenty.waited.spare, loopDelayP99Ms: Number(twenty.loopDelay.p99.toFixed(2)), gatewayLoadWrites: twenty.waited.write,
     loadLatencyMs: LOAD_LATENCY_MS, twentyPeakInFlight: mock.maxInFlight, twentyMakespanMs: Math.round(twenty.makespan), twentyOverheadP50Ms: Math.round(pct(twenty.overhead, 50)),
     budgetDecisionsPerSecond: Math.round(budget.perSecond), budgetReserveP99Ms: Number(budget.p99.toFixed(1)), budgetSpared: budget.spared, budgetWrites: budget.writes,
   }));

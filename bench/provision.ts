@@ -86,9 +86,23 @@ async function pool<T>(items: readonly T[], workers: number, work: (item: T) => 
   }));
 }
 
+function serverMetrics(): string {
+  return execFileSync(`${binDir()}/kubectl`, ['get', '--raw', '/metrics'], { env: { ...process.env, KUBECONFIG: process.env.KUBECONFIG ?? `${process.cwd()}/.cluster/kubeconfig` }, maxBuffer: 256 * 1024 * 1024 }).toString();
+}
+
+/**
+ * CPU seconds the API server's process has used, from its own /metrics (on the local
+ * control plane that process is etcd and the controller manager too): with the client's
+ * own, where each half's time went.
+ */
+function serverCpuSeconds(text = serverMetrics()): number {
+  return Number(/^process_cpu_seconds_total ([0-9.e+]+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
 /** Mutating requests the API server served, by resource, from its own /metrics. */
-function serverWrites(): Map<string, number> {
-  const text = execFileSync(`${binDir()}/kubectl`, ['get', '--raw', '/metrics'], { env: { ...process.env, KUBECONFIG: process.env.KUBECONFIG ?? `${process.cwd()}/.cluster/kubeconfig` }, maxBuffer: 256 * 1024 * 1024 }).toString();
+function serverWrites(text = serverMetrics()): Map<string, number> {
   const writes = new Map<string, number>();
   for (const line of text.split('\n')) {
     // A dry run changes nothing (the database Secret's existence check is one).
@@ -126,7 +140,10 @@ const tightNamespaces: string[] = [];
 try {
   // --- the operator ---
   const before = operator.manager.client.requestCounts();
-  const serverAtStart = serverWrites();
+  const metricsAtStart = serverMetrics();
+  const serverAtStart = serverWrites(metricsAtStart);
+  const serverCpuAtStart = serverCpuSeconds(metricsAtStart);
+  const cpuAtStart = cpuSeconds();
   const started = performance.now();
   await pool(names, 16, async (name) => {
     await client.create({ apiVersion: 'startupfactory.dev/v1alpha1', kind: 'Startup', metadata: { name, labels: { [RUN_LABEL]: run } }, spec: { displayName: name, template, suspend: true } });
@@ -134,6 +151,9 @@ try {
   await until(() => names.every((n) => provisionedAt.has(n)), 20 * 60_000, `${N} Startups to be provisioned`);
   const operatorMs = Math.max(...names.map((n) => provisionedAt.get(n)!)) - started;
   const after = operator.manager.client.requestCounts();
+  const metricsConverged = serverMetrics();
+  results.operatorCpuSeconds = Number((cpuSeconds() - cpuAtStart).toFixed(1));
+  results.operatorServerCpuSeconds = Number((serverCpuSeconds(metricsConverged) - serverCpuAtStart).toFixed(1));
   // The operator's memory once converged, before the tight client's copies exist (gc when run with --expose-gc, as the npm scripts do).
   // Idle render workers are let go after 30 s (src/templates/isolate.ts): measure what stays.
   await new Promise((r) => setTimeout(r, 31_000));
@@ -146,13 +166,15 @@ try {
   results.requestsPerStartup = (after.total - before.total) / N;
   results.mutatingPerStartup = (after.mutating - before.mutating) / N;
   // Where the writes went, per Startup, from the API server (other clients' writes to these resources included).
-  const writesBy = delta(serverWrites(), serverAtStart).sort((a, b) => b[1] - a[1]);
+  const writesBy = delta(serverWrites(metricsConverged), serverAtStart).sort((a, b) => b[1] - a[1]);
   results.writesPerStartupByResource = writesBy.map(([r, n]) => `${r} ${(n / N).toFixed(1)}`).join(', ');
 
   // --- the tight client, the same objects, the same concurrency ---
   const objects = new Map<string, KubeObject[]>();
   await pool(names, 8, async (name) => { objects.set(name, await childrenOf(client, name)); });
   results.objectsPerStartup = [...objects.values()].reduce((n, o) => n + o.length, 0) / N;
+  const tightServerCpu = serverCpuSeconds();
+  const tightCpu = cpuSeconds();
   const tightStarted = performance.now();
   await pool(names, WORKERS, async (name) => {
     const namespace = `tight-${name}`;
@@ -160,6 +182,9 @@ try {
     for (const obj of objects.get(name)!) await client.serverSideApply(retarget(obj as KubeObject & Record<string, any>, namespace), { force: true, fieldManager: 'bench-tight' });
   });
   results.tightSeconds = (performance.now() - tightStarted) / 1000;
+  // The operator's informers see the tight client's objects too (not its own, but watched): their CPU is in this figure.
+  results.tightCpuSeconds = Number((cpuSeconds() - tightCpu).toFixed(1));
+  results.tightServerCpuSeconds = Number((serverCpuSeconds() - tightServerCpu).toFixed(1));
   results.ratio = Number((operatorMs / (performance.now() - tightStarted)).toFixed(2));
 
   // --- at rest: a resync of everything ---
@@ -203,6 +228,7 @@ try {
     [`${N} Startups through the operator (--api-qps ${args['api-qps']})`, fmt(operatorMs)],
     [`the same ${results.objectsPerStartup} objects each, tight client`, fmt(Number(results.tightSeconds) * 1000)],
     ['ratio (goal ≤ 1.25)', String(results.ratio)],
+    ['CPU seconds, this process / API server: operator, tight client', `${results.operatorCpuSeconds} / ${results.operatorServerCpuSeconds}, ${results.tightCpuSeconds} / ${results.tightServerCpuSeconds}`],
     ['API requests per Startup (mutating)', `${Number(results.requestsPerStartup).toFixed(1)} (${Number(results.mutatingPerStartup).toFixed(1)})`],
     ['  writes per Startup by resource (API server)', String(results.writesPerStartupByResource)],
     ['writes of a resync at rest: operator / API server (goal 0)', `${results.resyncOperatorWrites} / ${results.resyncServerWrites}${serverDelta.length ? ` (${serverDelta.map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`],

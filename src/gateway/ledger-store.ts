@@ -131,16 +131,20 @@ export class LedgerStore {
   async expect(startup: StartupRef, limits: Limits, like: ReserveRequest): Promise<void> {
     if (this.#stopped) return;
     const entry = await this.#entry(startup);
-    const now = this.#o.clock.now();
-    if (entry.spares.some((id) => spareFits(entry.state, id, like, now))) return;
+    if (this.#fittingSpare(entry, like) >= 0) return;
     entry.queue.push({ kind: 'refill', like, limits });
     this.#kick(entry);
   }
 
+  /** The index in `entry.spares` of one that carries `request` now, or -1. */
+  #fittingSpare(entry: Entry, request: ReserveRequest): number {
+    const now = this.#o.clock.now();
+    return entry.spares.findIndex((id) => spareFits(entry.state, id, request, now));
+  }
+
   /** A spare that carries `request`, taken, and another like it to be made. */
   #takeSpare(entry: Entry, limits: Limits, request: ReserveRequest): ReserveResult | undefined {
-    const now = this.#o.clock.now();
-    const spare = entry.spares.findIndex((id) => spareFits(entry.state, id, request, now));
+    const spare = this.#fittingSpare(entry, request);
     if (spare < 0) return undefined;
     const [id] = entry.spares.splice(spare, 1) as [string];
     entry.handed.add(id);

@@ -232,7 +232,8 @@ export class Gateway {
     const state = this.#state(attempt);
     if (state.expected) return;
     state.expected = true;
-    const provider = this.#offers(attempt)[0];
+    // Only the first matters, the job's own provider: no ranking (no draw from the router's stream).
+    const provider = this.#offers(attempt, keepOrder)[0];
     if (!provider) return;
     this.#input(attempt)
       .then((input) => this.#proxy.expect(attempt, provider, expectedRequestBytes(input), MAX_OUTPUT_TOKENS[attempt.task.type]))
