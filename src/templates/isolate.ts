@@ -8,6 +8,7 @@ import type { FileTree } from './tree.ts';
 export type IsolationLimits = { timeoutMs: number; maxHeapMb: number };
 
 const DEFAULT_LIMITS: IsolationLimits = { timeoutMs: 10_000, maxHeapMb: 256 };
+const YOUNG_GENERATION_MB = 8;
 /** An idle render worker is let go after this long. */
 const IDLE_MS = 30_000;
 
@@ -53,7 +54,11 @@ class RenderPool {
 
   #spawn(): Worker {
     this.#workers++;
-    const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb } });
+    // A small young generation: a render's garbage is short-lived either way, and the
+    // pages a worker's heap grew to stay in the process's RSS after the worker has gone
+    // (measured: 100 renders on two workers left 244 MiB of RSS at the default, 182 at 8).
+    const resourceLimits = { maxOldGenerationSizeMb: this.#maxHeapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
+    const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { resourceLimits });
     worker.once('exit', () => {
       this.#workers--;
       const i = this.#idle.indexOf(worker);
